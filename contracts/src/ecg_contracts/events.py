@@ -1,0 +1,74 @@
+"""Events on the ``ecg.events`` topic exchange.
+
+Every body is JSON with ``event_id``, ``type``, ``occurred_at``, ``ecg_id`` and
+``owner_id``. AMQP properties: persistent, ``message_id`` = event id,
+``correlation_id`` = ECG id, ``content_type`` = application/json.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from ecg_contracts.insights import Insights
+from ecg_contracts.signal import EncodedSignal
+
+EXCHANGE = "ecg.events"
+SUBMITTED = "ecg.submitted.v1"
+ANALYZED = "ecg.analyzed.v1"
+ANALYSIS_FAILED = "ecg.analysis_failed.v1"
+CONTENT_TYPE = "application/json"
+
+
+def _new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: str = Field(default_factory=_new_event_id, description="Unique id of this event.")
+    occurred_at: datetime = Field(default_factory=_now, description="When it happened (UTC).")
+    ecg_id: str = Field(description="The ECG's id, unique per owner.")
+    owner_id: str = Field(description="Id of the user who owns the ECG.")
+
+
+class SubmittedLead(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    signal: EncodedSignal
+
+
+class EcgSubmitted(_Event):
+    """An ECG was accepted and awaits analysis."""
+
+    type: Literal["ecg.submitted.v1"] = SUBMITTED
+    sampling_rate_hz: float | None = Field(default=None, description="Hz, when known.")
+    attempt: int = Field(default=1, description="Dispatch attempt, 1 for the first.")
+    leads: list[SubmittedLead] = Field(min_length=1)
+
+
+class EcgAnalyzed(_Event):
+    """The analysis of an ECG finished; carries the full insights."""
+
+    type: Literal["ecg.analyzed.v1"] = ANALYZED
+    insights: Insights
+
+
+class EcgAnalysisFailed(_Event):
+    """The analysis of an ECG failed for good."""
+
+    type: Literal["ecg.analysis_failed.v1"] = ANALYSIS_FAILED
+    reason: str = Field(description="Why the analysis failed, for humans.")
+
+
+ResultEvent = Annotated[EcgAnalyzed | EcgAnalysisFailed, Field(discriminator="type")]
+result_event_adapter: TypeAdapter[EcgAnalyzed | EcgAnalysisFailed] = TypeAdapter(ResultEvent)

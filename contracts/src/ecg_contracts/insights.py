@@ -1,0 +1,86 @@
+"""Insights computed by the analyzer: carried by ``ecg.analyzed.v1`` and served by the gateway.
+
+Every field documents its unit. Fields that need the sampling rate are null without it,
+and ``notes`` says why.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+INSIGHTS_VERSION = 1
+
+
+class LeadInsights(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="Lead name as submitted.")
+    number_of_samples: int = Field(description="Samples in the lead.")
+    zero_crossings: int = Field(
+        description=(
+            "Sign changes between consecutive non-zero samples: samples equal to 0 are "
+            "dropped first, so [1, 0, -1] counts 1 and [1, 0, 0, 1] counts 0."
+        )
+    )
+    min: int = Field(description="Smallest sample (ADC units).")
+    max: int = Field(description="Largest sample (ADC units).")
+    mean: float = Field(description="Mean of the samples (ADC units).")
+    std: float = Field(description="Population standard deviation of the samples (ADC units).")
+    flat_line: bool = Field(
+        default=False, description="The lead carries no usable signal (constant or nearly so)."
+    )
+    clipping: bool = Field(
+        default=False,
+        description="A noticeable share of samples sits at the lead's extreme values (saturation).",
+    )
+    excessive_noise: bool = Field(
+        default=False, description="High-frequency noise dominates the signal."
+    )
+
+
+class Insights(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: Literal[1] = Field(default=1, description="Version of this insights model.")
+    leads: list[LeadInsights] = Field(description="Per-lead statistics, in submission order.")
+    sampling_rate_hz: float | None = Field(default=None, description="Sampling rate used (Hz).")
+    duration_s: float | None = Field(default=None, description="Recording length (s).")
+    r_peak_lead: str | None = Field(
+        default=None, description="Lead the R peaks were detected on."
+    )
+    r_peaks: list[int] | None = Field(
+        default=None, description="Sample indices of the detected R peaks."
+    )
+    heart_rate_bpm: float | None = Field(
+        default=None, description="Mean heart rate, 60000 / mean RR (beats per minute)."
+    )
+    heart_rate_min_bpm: float | None = Field(
+        default=None, description="Lowest instantaneous heart rate (beats per minute)."
+    )
+    heart_rate_max_bpm: float | None = Field(
+        default=None, description="Highest instantaneous heart rate (beats per minute)."
+    )
+    rr_mean_ms: float | None = Field(default=None, description="Mean RR interval (ms).")
+    rr_std_ms: float | None = Field(
+        default=None, description="Standard deviation of RR intervals (ms)."
+    )
+    sdnn_ms: float | None = Field(
+        default=None, description="HRV: standard deviation of normal-to-normal intervals (ms)."
+    )
+    rmssd_ms: float | None = Field(
+        default=None, description="HRV: root mean square of successive RR differences (ms)."
+    )
+    pnn50_percent: float | None = Field(
+        default=None,
+        description="HRV: share of successive RR differences above 50 ms (percent).",
+    )
+    rhythm_regular: bool | None = Field(
+        default=None, description="RR intervals are regular (no marked beat-to-beat variation)."
+    )
+    bradycardia: bool | None = Field(default=None, description="Mean heart rate below 60 bpm.")
+    tachycardia: bool | None = Field(default=None, description="Mean heart rate above 100 bpm.")
+    notes: list[str] = Field(
+        default_factory=list, description="Why fields are null, or caveats of the analysis."
+    )
