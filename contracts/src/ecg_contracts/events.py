@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ecg_contracts.insights import Insights
 from ecg_contracts.signal import EncodedSignal
 
-EXCHANGE = "ecg.events"
-SUBMITTED = "ecg.submitted.v1"
-ANALYZED = "ecg.analyzed.v1"
-ANALYSIS_FAILED = "ecg.analysis_failed.v1"
-CONTENT_TYPE = "application/json"
+EXCHANGE: Final = "ecg.events"
+SUBMITTED: Final = "ecg.submitted.v1"
+ANALYZED: Final = "ecg.analyzed.v1"
+ANALYSIS_FAILED: Final = "ecg.analysis_failed.v1"
+CONTENT_TYPE: Final = "application/json"
+SUBMITTED_PATTERN: Final = "ecg.submitted.#"
+ANALYZED_PATTERN: Final = "ecg.analyzed.#"
+ANALYSIS_FAILED_PATTERN: Final = "ecg.analysis_failed.#"
 
 
 def _new_event_id() -> str:

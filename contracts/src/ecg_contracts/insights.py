@@ -47,9 +47,7 @@ class Insights(BaseModel):
     leads: list[LeadInsights] = Field(description="Per-lead statistics, in submission order.")
     sampling_rate_hz: float | None = Field(default=None, description="Sampling rate used (Hz).")
     duration_s: float | None = Field(default=None, description="Recording length (s).")
-    r_peak_lead: str | None = Field(
-        default=None, description="Lead the R peaks were detected on."
-    )
+    r_peak_lead: str | None = Field(default=None, description="Lead the R peaks were detected on.")
     r_peaks: list[int] | None = Field(
         default=None, description="Sample indices of the detected R peaks."
     )

@@ -18,7 +18,9 @@ from pydantic import (
 from ecg_contracts.insights import Insights
 from ecg_contracts.signal import INT32_MAX, INT32_MIN
 
-EcgId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")]
+EcgId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+]
 LeadName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Sample = Annotated[StrictInt, Field(ge=INT32_MIN, le=INT32_MAX)]
 Role = Literal["admin", "user"]
@@ -33,7 +35,9 @@ class LeadIn(BaseModel):
         default=None, ge=1, description="When given, must equal the signal's length."
     )
     signal: list[Sample] = Field(
-        min_length=1, description="Integer samples (ADC units), within int32.", examples=[[0, 5, -3]]
+        min_length=1,
+        description="Integer samples (ADC units), within int32.",
+        examples=[[0, 5, -3]],
     )
 
     @model_validator(mode="after")
@@ -110,7 +114,9 @@ class EcgSummary(BaseModel):
 
 class EcgPage(BaseModel):
     items: list[EcgSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class InsightsOut(BaseModel):

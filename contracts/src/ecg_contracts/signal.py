@@ -38,10 +38,12 @@ def narrowest_dtype(samples: Sequence[int]) -> SignalDtype:
     if not samples:
         return "int16"
     lo, hi = min(samples), max(samples)
-    return "int16" if INT16_MIN <= lo and hi <= INT16_MAX else "int32"
+    return "int16" if lo >= INT16_MIN and hi <= INT16_MAX else "int32"
 
 
-def pack_samples(samples: Sequence[int], dtype: SignalDtype | None = None) -> tuple[SignalDtype, bytes]:
+def pack_samples(
+    samples: Sequence[int], dtype: SignalDtype | None = None
+) -> tuple[SignalDtype, bytes]:
     """Raw little-endian bytes of ``samples`` and the dtype used."""
     chosen = dtype or narrowest_dtype(samples)
     packed = array(_TYPECODE[chosen], samples)

@@ -1,0 +1,40 @@
+"""``python -m ecg_analyzer``: consume ``ecg.submitted`` events until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from ecg_analyzer.settings import AnalyzerSettings
+from ecg_analyzer.worker.consumer import Worker
+
+
+async def serve(settings: AnalyzerSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await Worker(settings).run(stop)
+
+
+def main() -> None:
+    argparse.ArgumentParser(
+        prog="python -m ecg_analyzer",
+        description="ECG analyzer: consumes ecg.submitted events from RabbitMQ and publishes "
+        "ecg.analyzed / ecg.analysis_failed. Settings come from ECG_* variables (see the README).",
+    ).parse_args()
+    settings = AnalyzerSettings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format='{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", '
+        '"message": "%(message)s"}',
+    )
+    logging.getLogger("aiormq").setLevel(logging.WARNING)
+    logging.getLogger("aio_pika").setLevel(logging.WARNING)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

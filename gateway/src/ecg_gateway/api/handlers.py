@@ -1,0 +1,289 @@
+"""HTTP adapters: parse, authorize, call a use case, render. Nothing else."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import TypeVar
+
+from aiohttp import web
+from ecg_contracts.rest import (
+    EcgAccepted,
+    EcgCreate,
+    EcgOut,
+    EcgPage,
+    EcgSummary,
+    InsightsOut,
+    LeadOut,
+    TokenRequest,
+    TokenResponse,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserPatch,
+)
+from ecg_contracts.signal import unpack_samples
+from pydantic import BaseModel, ValidationError
+
+from ecg_gateway.api import state
+from ecg_gateway.api.problems import ProblemError, invalid_body, not_found, unauthorized
+from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_may_use_ecgs
+from ecg_gateway.auth.tokens import InvalidToken
+from ecg_gateway.store.records import EcgRecord, UserRecord
+
+M = TypeVar("M", bound=BaseModel)
+PENDING_RETRY_AFTER_S = "2"
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+def json_response(
+    model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=model.model_dump_json().encode(),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+async def parse_json(request: web.Request, model: type[M]) -> M:
+    body = await request.read()
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        raise invalid_body(error) from None
+
+
+async def authenticate(request: web.Request) -> Principal:
+    """The caller from its bearer token; the role and the disabled flag come from the
+    database, so disabling a user or changing a role takes effect at once."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("a bearer token is required")
+    try:
+        claims = request.app[state.TOKENS].verify(token.strip())
+    except InvalidToken:
+        raise unauthorized("the token is invalid or expired") from None
+    user = await request.app[state.USERS].get(claims.subject)
+    if user is None or user.disabled:
+        raise unauthorized("the token's user is unknown or disabled")
+    return Principal(user_id=user.id, username=user.username, role=user.role)
+
+
+def page_limit(request: web.Request) -> int:
+    raw = request.query.get("limit", str(DEFAULT_PAGE))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ProblemError(400, "Bad Request", f"limit must be an integer in 1..{MAX_PAGE}")
+    return int(raw)
+
+
+def encode_cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None, arity: int) -> list[str] | None:
+    if raw is None:
+        return None
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, TypeError):
+        parts = None
+    if (
+        not isinstance(parts, list)
+        or len(parts) != arity
+        or not all(isinstance(p, str) for p in parts)
+    ):
+        raise ProblemError(400, "Bad Request", "the cursor is malformed")
+    return parts
+
+
+# --- auth ----------------------------------------------------------------------------------
+
+
+async def issue_token(request: web.Request) -> web.Response:
+    """JSON or form body; values must be strings (never query operators)."""
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        try:
+            credentials = TokenRequest.model_validate(
+                {k: form.get(k) for k in ("username", "password") if k in form}
+            )
+        except ValidationError as error:
+            raise invalid_body(error) from None
+    else:
+        credentials = await parse_json(request, TokenRequest)
+    user = await request.app[state.USER_SERVICE].authenticate(
+        credentials.username, credentials.password
+    )
+    if user is None:
+        raise unauthorized("wrong username or password")
+    tokens = request.app[state.TOKENS]
+    return json_response(
+        TokenResponse(access_token=tokens.issue(user.id, user.role), expires_in=tokens.ttl_s)
+    )
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+def user_out(user: UserRecord) -> UserOut:
+    return UserOut(id=user.id, username=user.username, role=user.role, disabled=user.disabled)
+
+
+async def create_user(request: web.Request) -> web.Response:
+    ensure_may_manage_users(await authenticate(request))
+    body = await parse_json(request, UserCreate)
+    user = await request.app[state.USER_SERVICE].create(body.username, body.password, body.role)
+    return json_response(user_out(user), status=201, headers={"Location": f"/users/{user.id}"})
+
+
+async def me(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    user = await request.app[state.USERS].get(principal.user_id)
+    if user is None:
+        raise unauthorized("the token's user is unknown")
+    return json_response(user_out(user))
+
+
+async def list_users(request: web.Request) -> web.Response:
+    ensure_may_manage_users(await authenticate(request))
+    limit = page_limit(request)
+    cursor = decode_cursor(request.query.get("cursor"), 1)
+    users = await request.app[state.USERS].list_page(limit + 1, cursor[0] if cursor else None)
+    more = len(users) > limit
+    users = users[:limit]
+    return json_response(
+        UserPage(
+            items=[user_out(u) for u in users],
+            next_cursor=encode_cursor(users[-1].username) if more else None,
+        )
+    )
+
+
+async def patch_user(request: web.Request) -> web.Response:
+    ensure_may_manage_users(await authenticate(request))
+    body = await parse_json(request, UserPatch)
+    user = await request.app[state.USERS].set_disabled(request.match_info["user_id"], body.disabled)
+    if user is None:
+        raise not_found("no such user")
+    return json_response(user_out(user))
+
+
+# --- ECGs ----------------------------------------------------------------------------------
+
+
+def accepted(record: EcgRecord) -> EcgAccepted:
+    return EcgAccepted(id=record.ecg_id, status=record.status)
+
+
+async def submit_ecg(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    ensure_may_use_ecgs(principal)
+    body = await parse_json(request, EcgCreate)
+    submission = await request.app[state.ECG_SERVICE].submit(principal, body)
+    return json_response(
+        accepted(submission.record),
+        status=202 if submission.created else 200,
+        headers={"Location": f"/ecg/{submission.record.ecg_id}"},
+    )
+
+
+async def get_ecg(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    record = await request.app[state.ECG_SERVICE].get(principal, request.match_info["ecg_id"])
+    return json_response(
+        EcgOut(
+            id=record.ecg_id,
+            date=record.date,
+            sampling_rate_hz=record.sampling_rate_hz,
+            status=record.status,
+            submitted_at=record.submitted_at,
+            leads=[
+                LeadOut(
+                    name=lead.name,
+                    number_of_samples=lead.number_of_samples,
+                    signal=unpack_samples(lead.dtype, lead.raw),
+                )
+                for lead in record.leads
+            ],
+        )
+    )
+
+
+async def get_insights(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    record = await request.app[state.ECG_SERVICE].get(principal, request.match_info["ecg_id"])
+    body = InsightsOut.model_validate(
+        {
+            "ecg_id": record.ecg_id,
+            "status": record.status,
+            "insights": record.insights,
+            "error": record.error,
+        }
+    )
+    headers = {"Retry-After": PENDING_RETRY_AFTER_S} if record.status == "pending" else None
+    return json_response(body, headers=headers)
+
+
+async def list_ecgs(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    ensure_may_use_ecgs(principal)
+    limit = page_limit(request)
+    cursor = decode_cursor(request.query.get("cursor"), 2)
+    after = None
+    if cursor:
+        try:
+            after = (datetime.fromisoformat(cursor[0]), cursor[1])
+        except ValueError:
+            raise ProblemError(400, "Bad Request", "the cursor is malformed") from None
+    rows = await request.app[state.ECGS].list_page(principal.user_id, limit + 1, after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return json_response(
+        EcgPage(
+            items=[
+                EcgSummary(
+                    id=r.ecg_id,
+                    date=r.date,
+                    sampling_rate_hz=r.sampling_rate_hz,
+                    status=r.status,
+                    submitted_at=r.submitted_at,
+                    lead_names=r.lead_names,
+                )
+                for r in rows
+            ],
+            next_cursor=(
+                encode_cursor(rows[-1].submitted_at.isoformat(), rows[-1].ecg_id) if more else None
+            ),
+        )
+    )
+
+
+async def delete_ecg(request: web.Request) -> web.Response:
+    principal = await authenticate(request)
+    await request.app[state.ECG_SERVICE].delete(principal, request.match_info["ecg_id"])
+    return web.Response(status=204)
+
+
+# --- health --------------------------------------------------------------------------------
+
+
+async def live(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    checks: dict[str, str] = {}
+    try:
+        await request.app[state.MONGO].admin.command("ping")
+        checks["mongo"] = "ok"
+    except Exception as error:
+        checks["mongo"] = f"down: {type(error).__name__}"
+    checks["amqp"] = "ok" if request.app[state.PUBLISHER].connected else "down"
+    ok = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )

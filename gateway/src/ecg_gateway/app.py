@@ -1,0 +1,154 @@
+"""Composition root of the gateway: ``create_app(settings)`` wires adapters to use cases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from ecg_contracts import events
+
+from ecg_gateway.api import handlers, state
+from ecg_gateway.api.problems import problem_middleware
+from ecg_gateway.auth.passwords import Passwords
+from ecg_gateway.auth.tokens import TokenService
+from ecg_gateway.messaging.amqp import (
+    AmqpEventPublisher,
+    consume_results,
+    declare_consumer_queue,
+    open_amqp,
+)
+from ecg_gateway.messaging.relay import OutboxRelay
+from ecg_gateway.services import EcgService, UserService
+from ecg_gateway.settings import DEV_ADMIN_PASSWORD, DEV_JWT_SECRET, GatewaySettings
+from ecg_gateway.store.mongo import (
+    MongoEcgRepository,
+    MongoUserRepository,
+    create_client,
+    create_indexes,
+)
+from ecg_gateway.store.records import UsernameTaken
+
+log = logging.getLogger(__name__)
+AMQP_RETRY_S = 2.0
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/auth/token", handlers.issue_token)
+    app.router.add_post("/users/", handlers.create_user)
+    app.router.add_get("/users/", handlers.list_users)
+    app.router.add_get("/users/me", handlers.me)
+    app.router.add_patch("/users/{user_id}", handlers.patch_user)
+    app.router.add_post("/ecg/", handlers.submit_ecg)
+    app.router.add_get("/ecg/", handlers.list_ecgs)
+    app.router.add_get("/ecg/{ecg_id}", handlers.get_ecg)
+    app.router.add_delete("/ecg/{ecg_id}", handlers.delete_ecg)
+    app.router.add_get("/ecg/{ecg_id}/insights", handlers.get_insights)
+    app.router.add_get("/health/live", handlers.live)
+    app.router.add_get("/health/ready", handlers.ready)
+
+
+async def ensure_admin(app: web.Application) -> None:
+    settings = app[state.SETTINGS]
+    if await app[state.USERS].admin_exists():
+        return
+    with contextlib.suppress(UsernameTaken):
+        await app[state.USER_SERVICE].create(
+            settings.admin_username, settings.admin_password.get_secret_value(), "admin"
+        )
+        log.info("admin user created", extra={"username": settings.admin_username})
+
+
+async def mongo_ctx(app: web.Application) -> AsyncIterator[None]:
+    client = app[state.MONGO]
+    await client.admin.command("ping")
+    await create_indexes(client[app[state.SETTINGS].mongo_db])
+    await ensure_admin(app)
+    yield
+    await client.close()
+
+
+async def maintain_amqp(app: web.Application) -> None:
+    """Connect (retrying while the broker is away), declare, consume; the robust
+    connection then restores itself after any later outage."""
+    settings = app[state.SETTINGS]
+    while True:
+        try:
+            async with open_amqp(settings.amqp_url, settings.exchange, settings.prefetch) as amqp:
+                queue = await declare_consumer_queue(
+                    amqp.channel,
+                    amqp.exchange,
+                    settings.results_queue,
+                    [
+                        events.ANALYZED_PATTERN,
+                        events.ANALYSIS_FAILED_PATTERN,
+                    ],
+                )
+                await consume_results(queue, app[state.ECG_SERVICE].record_result)
+                app[state.PUBLISHER].attach(amqp)
+                app[state.RELAY].kick()
+                log.info("connected to the broker", extra={"exchange": settings.exchange})
+                await asyncio.Future()
+        except asyncio.CancelledError:
+            app[state.PUBLISHER].attach(None)
+            raise
+        except Exception as error:
+            app[state.PUBLISHER].attach(None)
+            log.warning("broker unavailable; retrying", extra={"error": repr(error)})
+            await asyncio.sleep(AMQP_RETRY_S)
+
+
+async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+    amqp_task = asyncio.create_task(maintain_amqp(app), name="amqp")
+    relay_task = asyncio.create_task(app[state.RELAY].run(), name="outbox-relay")
+    yield
+    relay_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await relay_task
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(app[state.RELAY].drain(), timeout=5)
+    amqp_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await amqp_task
+
+
+def warn_about_dev_defaults(settings: GatewaySettings) -> None:
+    if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+        log.warning("ECG_JWT_SECRET is the development default: set it outside development")
+    if settings.admin_password.get_secret_value() == DEV_ADMIN_PASSWORD:
+        log.warning("the admin password is the development default 'adminpass'")
+
+
+async def create_app(settings: GatewaySettings) -> web.Application:
+    """Build the application; connections open at start-up and close at shutdown."""
+    warn_about_dev_defaults(settings)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[problem_middleware])
+    mongo = create_client(settings.mongo_url)
+    db = mongo[settings.mongo_db]
+    users = MongoUserRepository(db)
+    ecgs = MongoEcgRepository(db)
+    publisher = AmqpEventPublisher()
+    relay = OutboxRelay(
+        ecgs,
+        publisher,
+        poll_s=settings.outbox_poll_s,
+        lease_s=settings.outbox_lease_s,
+        dispatch_timeout_s=settings.dispatch_timeout_s,
+        max_attempts=settings.max_dispatch_attempts,
+        fault=settings.fault,
+    )
+    app[state.SETTINGS] = settings
+    app[state.MONGO] = mongo
+    app[state.USERS] = users
+    app[state.ECGS] = ecgs
+    app[state.PUBLISHER] = publisher
+    app[state.RELAY] = relay
+    app[state.TOKENS] = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s)
+    app[state.USER_SERVICE] = UserService(users, Passwords())
+    app[state.ECG_SERVICE] = EcgService(ecgs, settings.max_total_samples, on_accepted=relay.kick)
+    app.cleanup_ctx.append(mongo_ctx)
+    app.cleanup_ctx.append(background_ctx)
+    add_routes(app)
+    return app

@@ -1,0 +1,130 @@
+"""aio-pika adapters: the confirmed publisher and the results consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
+from ecg_contracts import events
+from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted
+from ecg_contracts.topology import dead_letter_exchange, dead_letter_queue, queue_arguments
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger(__name__)
+
+ResultHandler = Callable[[EcgAnalyzed | EcgAnalysisFailed], Awaitable[object]]
+PUBLISH_TIMEOUT_S = 10.0
+RETRY_DELAY_S = 1.0
+
+
+@dataclass
+class AmqpResources:
+    connection: AbstractRobustConnection
+    channel: AbstractRobustChannel
+    exchange: AbstractExchange
+
+
+@asynccontextmanager
+async def open_amqp(url: str, exchange_name: str, prefetch: int) -> AsyncIterator[AmqpResources]:
+    connection = await aio_pika.connect_robust(
+        url, client_properties={"connection_name": "gateway"}
+    )
+    try:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        await channel.set_qos(prefetch_count=prefetch)
+        exchange = await channel.declare_exchange(
+            exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        yield AmqpResources(connection, channel, exchange)
+    finally:
+        await connection.close()
+
+
+def to_message(event: BaseModel, event_id: str, ecg_id: str, event_type: str) -> aio_pika.Message:
+    return aio_pika.Message(
+        body=event.model_dump_json().encode(),
+        content_type=events.CONTENT_TYPE,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=event_id,
+        correlation_id=ecg_id,
+        type=event_type,
+    )
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+class AmqpEventPublisher:
+    """Publishes with confirms; usable once :meth:`attach` gave it the exchange."""
+
+    def __init__(self) -> None:
+        self._resources: AmqpResources | None = None
+
+    def attach(self, resources: AmqpResources | None) -> None:
+        self._resources = resources
+
+    @property
+    def connected(self) -> bool:
+        return self._resources is not None and not self._resources.connection.is_closed
+
+    async def publish_submitted(self, event: EcgSubmitted) -> None:
+        if self._resources is None:
+            raise BrokerUnavailable("not connected to the broker")
+        message = to_message(event, event.event_id, event.ecg_id, event.type)
+        await self._resources.exchange.publish(message, events.SUBMITTED, timeout=PUBLISH_TIMEOUT_S)
+
+
+async def declare_consumer_queue(
+    channel: AbstractRobustChannel, exchange: AbstractExchange, queue_name: str, patterns: list[str]
+) -> AbstractQueue:
+    dead_exchange = await channel.declare_exchange(
+        dead_letter_exchange(exchange.name), aio_pika.ExchangeType.DIRECT, durable=True
+    )
+    dead_queue = await channel.declare_queue(dead_letter_queue(queue_name), durable=True)
+    await dead_queue.bind(dead_exchange, routing_key=queue_name)
+    queue = await channel.declare_queue(
+        queue_name, durable=True, arguments=queue_arguments(exchange.name, queue_name)
+    )
+    for pattern in patterns:
+        await queue.bind(exchange, routing_key=pattern)
+    return queue
+
+
+async def consume_results(queue: AbstractQueue, handler: ResultHandler) -> str:
+    """Decode each completion event and hand it to ``handler``; ack after it returns.
+
+    Undecodable messages are dead-lettered. A handler failure (the database is away)
+    requeues the message after a pause, so no result is lost.
+    """
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        async with message.process(requeue=True, ignore_processed=True):
+            try:
+                event = events.result_event_adapter.validate_json(message.body)
+            except ValidationError as error:
+                log.warning(
+                    "dead-lettering an undecodable result",
+                    extra={"message_id": message.message_id, "error": str(error)[:500]},
+                )
+                await message.reject(requeue=False)
+                return
+            try:
+                await handler(event)
+            except Exception:
+                log.exception("storing a result failed; requeueing it")
+                await asyncio.sleep(RETRY_DELAY_S)
+                raise
+
+    return await queue.consume(on_message)

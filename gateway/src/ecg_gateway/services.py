@@ -1,0 +1,189 @@
+"""The gateway's use cases, on top of the storage and messaging ports; no HTTP, no drivers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted, SubmittedLead
+from ecg_contracts.rest import EcgCreate, Role
+from ecg_contracts.signal import EncodedSignal, pack_samples
+
+from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
+from ecg_gateway.auth.passwords import Passwords
+from ecg_gateway.store.ports import EcgRepository, UserRepository
+from ecg_gateway.store.records import (
+    EcgAlreadyExists,
+    EcgRecord,
+    ResultOutcome,
+    StoredLead,
+    UserRecord,
+)
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Millisecond precision: what BSON dates keep, so cursors compare exactly."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A date without an offset is taken as UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class EcgNotFound(Exception):
+    pass
+
+
+class EcgConflict(Exception):
+    pass
+
+
+class TooManySamples(Exception):
+    def __init__(self, total: int, limit: int) -> None:
+        super().__init__(f"the ECG has {total} samples in all; the limit is {limit}")
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    record: EcgRecord
+    created: bool
+
+
+def content_hash(body: EcgCreate, leads: list[StoredLead]) -> str:
+    """Fingerprint of what the client sent, to tell a retry from a different ECG."""
+    digest = hashlib.sha256()
+    digest.update(
+        repr((body.date.isoformat() if body.date else None, body.sampling_rate_hz)).encode()
+    )
+    for lead in leads:
+        digest.update(f"\x00{lead.name}\x00{lead.dtype}\x00".encode())
+        digest.update(lead.raw)
+    return digest.hexdigest()
+
+
+def submitted_event(record: EcgRecord, attempt: int) -> EcgSubmitted:
+    return EcgSubmitted(
+        ecg_id=record.ecg_id,
+        owner_id=record.owner_id,
+        sampling_rate_hz=record.sampling_rate_hz,
+        attempt=attempt,
+        leads=[
+            SubmittedLead(
+                name=lead.name,
+                signal=EncodedSignal(dtype=lead.dtype, data=base64.b64encode(lead.raw).decode()),
+            )
+            for lead in record.leads
+        ],
+    )
+
+
+class EcgService:
+    def __init__(
+        self,
+        ecgs: EcgRepository,
+        max_total_samples: int,
+        on_accepted: Callable[[], None] = lambda: None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._ecgs = ecgs
+        self._max_total_samples = max_total_samples
+        self._on_accepted = on_accepted
+        self._clock = clock
+
+    async def submit(self, principal: Principal, body: EcgCreate) -> Submission:
+        """Store the ECG with its dispatch due; a retry with the same id and content
+        returns the stored ECG instead of starting a second analysis."""
+        ensure_may_use_ecgs(principal)
+        total = sum(len(lead.signal) for lead in body.leads)
+        if total > self._max_total_samples:
+            raise TooManySamples(total, self._max_total_samples)
+        leads = []
+        for lead in body.leads:
+            dtype, raw = pack_samples(lead.signal)
+            leads.append(StoredLead(lead.name, len(lead.signal), dtype, raw))
+        now = self._clock()
+        record = EcgRecord(
+            owner_id=principal.user_id,
+            ecg_id=body.id or str(uuid.uuid4()),
+            date=as_utc(body.date) if body.date else now,
+            sampling_rate_hz=body.sampling_rate_hz,
+            submitted_at=now,
+            content_hash=content_hash(body, leads),
+            leads=leads,
+        )
+        try:
+            await self._ecgs.insert(record)
+        except EcgAlreadyExists:
+            existing = await self._ecgs.get(record.owner_id, record.ecg_id)
+            if existing is None or existing.content_hash != record.content_hash:
+                raise EcgConflict(record.ecg_id) from None
+            return Submission(existing, created=False)
+        self._on_accepted()
+        return Submission(record, created=True)
+
+    async def get(self, principal: Principal, ecg_id: str) -> EcgRecord:
+        ensure_may_use_ecgs(principal)
+        record = await self._ecgs.get(principal.user_id, ecg_id)
+        if record is None:
+            raise EcgNotFound(ecg_id)
+        return record
+
+    async def delete(self, principal: Principal, ecg_id: str) -> None:
+        ensure_may_use_ecgs(principal)
+        if not await self._ecgs.delete(principal.user_id, ecg_id):
+            raise EcgNotFound(ecg_id)
+
+    async def record_result(self, event: EcgAnalyzed | EcgAnalysisFailed) -> ResultOutcome:
+        if isinstance(event, EcgAnalyzed):
+            outcome = await self._ecgs.record_result(
+                event.owner_id, event.ecg_id, "done", event.insights.model_dump(mode="json"), None
+            )
+        else:
+            outcome = await self._ecgs.record_result(
+                event.owner_id, event.ecg_id, "failed", None, event.reason
+            )
+        if outcome == "unknown":
+            log.warning(
+                "result for an unknown ECG dropped",
+                extra={"ecg_id": event.ecg_id, "event_id": event.event_id},
+            )
+        elif outcome == "duplicate":
+            log.info("duplicate or late result ignored", extra={"ecg_id": event.ecg_id})
+        return outcome
+
+
+class UserService:
+    def __init__(self, users: UserRepository, passwords: Passwords, clock: Clock = utc_now) -> None:
+        self._users = users
+        self._passwords = passwords
+        self._clock = clock
+
+    async def create(self, username: str, password: str, role: Role) -> UserRecord:
+        """Raises :class:`UsernameTaken`."""
+        user = UserRecord(
+            id=str(uuid.uuid4()),
+            username=username,
+            password_hash=await self._passwords.hash(password),
+            role=role,
+            disabled=False,
+            created_at=self._clock(),
+        )
+        await self._users.insert(user)
+        return user
+
+    async def authenticate(self, username: str, password: str) -> UserRecord | None:
+        user = await self._users.get_by_username(username)
+        ok = await self._passwords.verify(user.password_hash if user else None, password)
+        if not ok or user is None or user.disabled:
+            return None
+        return user

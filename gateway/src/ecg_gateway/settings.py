@@ -1,0 +1,75 @@
+"""Gateway settings, read from the environment (prefix ``ECG_``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+DEV_ADMIN_PASSWORD = "adminpass"
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ECG_", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="In production the gateway refuses development secrets.",
+    )
+    host: str = Field(default="0.0.0.0", description="Interface the HTTP server binds.")
+    port: int = Field(default=8000, description="HTTP port.")
+    mongo_url: str = Field(
+        default="mongodb://127.0.0.1:27017/",
+        validation_alias=AliasChoices("ECG_MONGO_URL", "MONGO_URL"),
+        description="MongoDB connection string (`MONGO_URL` also accepted).",
+    )
+    mongo_db: str = Field(default="ecg", description="Database name.")
+    amqp_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/",
+        validation_alias=AliasChoices("ECG_AMQP_URL", "AMQP_URL"),
+        description="RabbitMQ connection string (`AMQP_URL` also accepted).",
+    )
+    exchange: str = Field(default="ecg.events", description="Topic exchange of the events.")
+    results_queue: str = Field(
+        default="ecg.gateway.results", description="Durable queue of completion events."
+    )
+    prefetch: int = Field(default=32, ge=1, description="AMQP prefetch of the results consumer.")
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEV_JWT_SECRET), description="HS256 signing key of access tokens."
+    )
+    jwt_ttl_s: int = Field(default=3600, ge=1, description="Access token lifetime (s).")
+    admin_username: str = Field(default="admin", description="Admin created at start-up.")
+    admin_password: SecretStr = Field(
+        default=SecretStr(DEV_ADMIN_PASSWORD), description="Its password (first start only)."
+    )
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="413 above this.")
+    max_total_samples: int = Field(
+        default=20_000_000, ge=1, description="Samples over all leads of one ECG."
+    )
+    outbox_poll_s: float = Field(
+        default=1.0, gt=0, description="How often the relay looks for unpublished ECGs (s)."
+    )
+    outbox_lease_s: float = Field(
+        default=30.0, gt=0, description="A relay's claim on an ECG lapses after this (s)."
+    )
+    dispatch_timeout_s: float = Field(
+        default=300.0, gt=0, description="An ECG still pending this long is dispatched again (s)."
+    )
+    max_dispatch_attempts: int = Field(
+        default=3, ge=1, description="Dispatches before a pending ECG is marked failed."
+    )
+    log_level: str = Field(default="INFO", description="Python log level.")
+    fault: Literal["", "kill_before_publish"] = Field(
+        default="", description="Test-only fault injection; leave empty."
+    )
+
+    @model_validator(mode="after")
+    def _no_dev_secrets_in_production(self) -> GatewaySettings:
+        if self.env == "production":
+            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+                raise ValueError("ECG_JWT_SECRET must be set in production")
+            if self.admin_password.get_secret_value() == DEV_ADMIN_PASSWORD:
+                raise ValueError("ECG_ADMIN_PASSWORD must be set (not the default) in production")
+        return self

@@ -1,0 +1,255 @@
+"""MongoDB adapters of the storage ports (PyMongo's async API).
+
+Kept to what both MongoDB and FerretDB support: single-document atomic writes, no
+transactions. The outbox state lives in the ECG document itself (``dispatch_due_at``),
+so storing an ECG and queueing its analysis is one write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import Binary
+from ecg_contracts.rest import Status
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from ecg_gateway.store.records import (
+    EcgAlreadyExists,
+    EcgRecord,
+    EcgSummaryRecord,
+    ResultOutcome,
+    StoredLead,
+    UsernameTaken,
+    UserRecord,
+)
+
+Document = dict[str, Any]
+
+
+def ecg_key(owner_id: str, ecg_id: str) -> str:
+    """Ids are scoped per owner; ``:`` cannot occur in either part."""
+    return f"{owner_id}:{ecg_id}"
+
+
+def create_client(url: str) -> AsyncMongoClient[Document]:
+    """The client connects lazily: ping it at start-up."""
+    return AsyncMongoClient(
+        url, tz_aware=True, serverSelectionTimeoutMS=10_000, appname="ecg-gateway"
+    )
+
+
+async def create_indexes(db: AsyncDatabase[Document]) -> None:
+    await db.users.create_index([("username", ASCENDING)], unique=True, name="username_unique")
+    await db.users.create_index([("role", ASCENDING)], name="role")
+    await db.ecgs.create_index(
+        [("owner_id", ASCENDING), ("submitted_at", DESCENDING), ("_id", DESCENDING)],
+        name="owner_newest_first",
+    )
+    await db.ecgs.create_index([("dispatch_due_at", ASCENDING)], name="dispatch_due")
+
+
+class MongoUserRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._users: AsyncCollection[Document] = db.users
+
+    async def insert(self, user: UserRecord) -> None:
+        try:
+            await self._users.insert_one(
+                {
+                    "_id": user.id,
+                    "username": user.username,
+                    "password_hash": user.password_hash,
+                    "role": user.role,
+                    "disabled": user.disabled,
+                    "created_at": user.created_at,
+                }
+            )
+        except DuplicateKeyError as error:
+            raise UsernameTaken(user.username) from error
+
+    async def get(self, user_id: str) -> UserRecord | None:
+        return _user(await self._users.find_one({"_id": user_id}))
+
+    async def get_by_username(self, username: str) -> UserRecord | None:
+        return _user(await self._users.find_one({"username": username}))
+
+    async def admin_exists(self) -> bool:
+        return await self._users.find_one({"role": "admin"}, {"_id": 1}) is not None
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> UserRecord | None:
+        return _user(
+            await self._users.find_one_and_update(
+                {"_id": user_id},
+                {"$set": {"disabled": disabled}},
+                return_document=ReturnDocument.AFTER,
+            )
+        )
+
+    async def list_page(self, limit: int, after_username: str | None) -> list[UserRecord]:
+        query = {} if after_username is None else {"username": {"$gt": after_username}}
+        cursor = self._users.find(query).sort("username", ASCENDING).limit(limit)
+        return [user for doc in await cursor.to_list(None) if (user := _user(doc))]
+
+
+def _user(doc: Document | None) -> UserRecord | None:
+    if doc is None:
+        return None
+    return UserRecord(
+        id=doc["_id"],
+        username=doc["username"],
+        password_hash=doc["password_hash"],
+        role=doc["role"],
+        disabled=bool(doc.get("disabled", False)),
+        created_at=doc["created_at"],
+    )
+
+
+class MongoEcgRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._ecgs: AsyncCollection[Document] = db.ecgs
+
+    async def insert(self, ecg: EcgRecord) -> None:
+        doc: Document = {
+            "_id": ecg_key(ecg.owner_id, ecg.ecg_id),
+            "owner_id": ecg.owner_id,
+            "ecg_id": ecg.ecg_id,
+            "date": ecg.date,
+            "sampling_rate_hz": ecg.sampling_rate_hz,
+            "submitted_at": ecg.submitted_at,
+            "content_hash": ecg.content_hash,
+            "status": ecg.status,
+            "insights": ecg.insights,
+            "error": ecg.error,
+            "lead_names": [lead.name for lead in ecg.leads],
+            "leads": [
+                {
+                    "name": lead.name,
+                    "number_of_samples": lead.number_of_samples,
+                    "dtype": lead.dtype,
+                    "data": Binary(lead.raw),
+                }
+                for lead in ecg.leads
+            ],
+            "dispatch_due_at": ecg.submitted_at,
+            "dispatch_attempts": 0,
+        }
+        try:
+            await self._ecgs.insert_one(doc)
+        except DuplicateKeyError as error:
+            raise EcgAlreadyExists(ecg.ecg_id) from error
+
+    async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None:
+        return _ecg(await self._ecgs.find_one({"_id": ecg_key(owner_id, ecg_id)}))
+
+    async def delete(self, owner_id: str, ecg_id: str) -> bool:
+        result = await self._ecgs.delete_one({"_id": ecg_key(owner_id, ecg_id)})
+        return result.deleted_count == 1
+
+    async def list_page(
+        self, owner_id: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[EcgSummaryRecord]:
+        query: Document = {"owner_id": owner_id}
+        if after is not None:
+            submitted_at, ecg_id = after
+            last_key = ecg_key(owner_id, ecg_id)
+            query["$or"] = [
+                {"submitted_at": {"$lt": submitted_at}},
+                {"submitted_at": submitted_at, "_id": {"$lt": last_key}},
+            ]
+        cursor = (
+            self._ecgs.find(query, {"leads": 0, "insights": 0})
+            .sort([("submitted_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
+        )
+        return [
+            EcgSummaryRecord(
+                ecg_id=doc["ecg_id"],
+                date=doc["date"],
+                sampling_rate_hz=doc["sampling_rate_hz"],
+                status=doc["status"],
+                submitted_at=doc["submitted_at"],
+                lead_names=doc["lead_names"],
+            )
+            for doc in await cursor.to_list(None)
+        ]
+
+    async def record_result(
+        self,
+        owner_id: str,
+        ecg_id: str,
+        status: Status,
+        insights: dict[str, Any] | None,
+        error: str | None,
+    ) -> ResultOutcome:
+        key = ecg_key(owner_id, ecg_id)
+        result = await self._ecgs.update_one(
+            {"_id": key, "status": "pending"},
+            {
+                "$set": {
+                    "status": status,
+                    "insights": insights,
+                    "error": error,
+                    "dispatch_due_at": None,
+                }
+            },
+        )
+        if result.modified_count == 1:
+            return "stored"
+        exists = await self._ecgs.find_one({"_id": key}, {"_id": 1})
+        return "duplicate" if exists else "unknown"
+
+    async def claim_due_dispatch(self, now: datetime, lease_until: datetime) -> EcgRecord | None:
+        return _ecg(
+            await self._ecgs.find_one_and_update(
+                {"dispatch_due_at": {"$lte": now}, "status": "pending"},
+                {"$set": {"dispatch_due_at": lease_until}},
+                sort=[("dispatch_due_at", ASCENDING)],
+                return_document=ReturnDocument.AFTER,
+            )
+        )
+
+    async def mark_dispatched(
+        self, owner_id: str, ecg_id: str, attempts: int, next_due: datetime
+    ) -> None:
+        await self._ecgs.update_one(
+            {"_id": ecg_key(owner_id, ecg_id), "status": "pending"},
+            {"$set": {"dispatch_attempts": attempts, "dispatch_due_at": next_due}},
+        )
+
+    async def mark_dispatch_failed(self, owner_id: str, ecg_id: str, reason: str) -> None:
+        await self.record_result(owner_id, ecg_id, "failed", None, reason)
+
+    async def count_due_dispatch(self, now: datetime) -> int:
+        return await self._ecgs.count_documents(
+            {"dispatch_due_at": {"$lte": now}, "status": "pending"}
+        )
+
+
+def _ecg(doc: Document | None) -> EcgRecord | None:
+    if doc is None:
+        return None
+    return EcgRecord(
+        owner_id=doc["owner_id"],
+        ecg_id=doc["ecg_id"],
+        date=doc["date"],
+        sampling_rate_hz=doc["sampling_rate_hz"],
+        submitted_at=doc["submitted_at"],
+        content_hash=doc["content_hash"],
+        leads=[
+            StoredLead(
+                name=lead["name"],
+                number_of_samples=lead["number_of_samples"],
+                dtype=lead["dtype"],
+                raw=bytes(lead["data"]),
+            )
+            for lead in doc["leads"]
+        ],
+        status=doc["status"],
+        insights=doc.get("insights"),
+        error=doc.get("error"),
+        dispatch_attempts=doc.get("dispatch_attempts", 0),
+    )

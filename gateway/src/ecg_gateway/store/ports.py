@@ -1,0 +1,61 @@
+"""Storage ports: what the service layer needs, whatever the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from ecg_contracts.rest import Status
+
+from ecg_gateway.store.records import EcgRecord, EcgSummaryRecord, ResultOutcome, UserRecord
+
+
+class UserRepository(Protocol):
+    async def insert(self, user: UserRecord) -> None:
+        """Raises :class:`UsernameTaken`."""
+
+    async def get(self, user_id: str) -> UserRecord | None: ...
+
+    async def get_by_username(self, username: str) -> UserRecord | None: ...
+
+    async def admin_exists(self) -> bool: ...
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> UserRecord | None: ...
+
+    async def list_page(self, limit: int, after_username: str | None) -> list[UserRecord]: ...
+
+
+class EcgRepository(Protocol):
+    async def insert(self, ecg: EcgRecord) -> None:
+        """Raises :class:`EcgAlreadyExists` when the owner already has this id."""
+
+    async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None: ...
+
+    async def delete(self, owner_id: str, ecg_id: str) -> bool: ...
+
+    async def list_page(
+        self, owner_id: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[EcgSummaryRecord]:
+        """Newest first; ``after`` is the (submitted_at, id) of the previous page's last."""
+
+    async def record_result(
+        self,
+        owner_id: str,
+        ecg_id: str,
+        status: Status,
+        insights: dict[str, Any] | None,
+        error: str | None,
+    ) -> ResultOutcome:
+        """Only a pending ECG changes, so duplicate and late results are harmless."""
+
+    async def claim_due_dispatch(self, now: datetime, lease_until: datetime) -> EcgRecord | None:
+        """Atomically take one ECG whose dispatch is due, pushing its due time to
+        ``lease_until`` so no other relay takes it meanwhile."""
+
+    async def mark_dispatched(
+        self, owner_id: str, ecg_id: str, attempts: int, next_due: datetime
+    ) -> None: ...
+
+    async def mark_dispatch_failed(self, owner_id: str, ecg_id: str, reason: str) -> None: ...
+
+    async def count_due_dispatch(self, now: datetime) -> int: ...

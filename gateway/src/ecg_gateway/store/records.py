@@ -1,0 +1,64 @@
+"""What the gateway stores, independent of the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from ecg_contracts.rest import Role, Status
+from ecg_contracts.signal import SignalDtype
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: str
+    username: str
+    password_hash: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLead:
+    name: str
+    number_of_samples: int
+    dtype: SignalDtype
+    raw: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EcgRecord:
+    owner_id: str
+    ecg_id: str
+    date: datetime
+    sampling_rate_hz: float | None
+    submitted_at: datetime
+    content_hash: str
+    leads: list[StoredLead]
+    status: Status = "pending"
+    insights: dict[str, Any] | None = None
+    error: str | None = None
+    dispatch_attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EcgSummaryRecord:
+    ecg_id: str
+    date: datetime
+    sampling_rate_hz: float | None
+    status: Status
+    submitted_at: datetime
+    lead_names: list[str]
+
+
+ResultOutcome = Literal["stored", "duplicate", "unknown"]
+
+
+class UsernameTaken(Exception):
+    pass
+
+
+class EcgAlreadyExists(Exception):
+    pass
