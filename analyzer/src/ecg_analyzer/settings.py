@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class AnalyzerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ECG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ECG_", extra="ignore", populate_by_name=True)
 
     amqp_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/",

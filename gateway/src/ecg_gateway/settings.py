@@ -12,7 +12,7 @@ DEV_ADMIN_PASSWORD = "adminpass"
 
 
 class GatewaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ECG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ECG_", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "production"] = Field(
         default="development",

@@ -1,0 +1,52 @@
+# Two commands take a fresh machine to a running stack (`make run`) and a passing suite (`make test`).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV ?= uv
+GATEWAY_PORT ?= 8000
+
+.PHONY: install run test test-unit test-integration test-e2e lint format clean services services-down \
+        asyncapi bench-analyzer
+
+install: ## Install uv (when missing) and every workspace dependency from the lock file
+	@command -v $(UV) >/dev/null || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --locked --all-groups
+
+services: ## Find or start RabbitMQ and a MongoDB-wire server (idempotent)
+	$(PYTHON) deploy/services.py up
+
+services-down: ## Stop the services `make services` started
+	$(PYTHON) deploy/services.py down
+
+run: install services ## Gateway on :8000 and the analyzer, as separate processes; Ctrl-C stops both
+	@eval "$$($(PYTHON) deploy/services.py env)"; \
+	trap 'kill $$gw $$an 2>/dev/null; wait' INT TERM EXIT; \
+	ECG_PORT=$(GATEWAY_PORT) $(UV) run --no-sync python -m ecg_gateway & gw=$$!; \
+	$(UV) run --no-sync python -m ecg_analyzer & an=$$!; \
+	echo "gateway on http://localhost:$(GATEWAY_PORT) (pid $$gw), analyzer pid $$an; Ctrl-C stops both"; \
+	wait -n $$gw $$an
+
+test: install services ## Unit, integration and e2e tests against the real services
+	@eval "$$($(PYTHON) deploy/services.py env)"; \
+	$(UV) run --no-sync pytest -v tests
+
+test-unit: install
+	$(UV) run --no-sync pytest -q tests/unit
+
+lint: install ## ruff and mypy
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync mypy contracts/src gateway/src analyzer/src tests deploy benchmarks
+
+format: install
+	$(UV) run --no-sync ruff check --fix .
+	$(UV) run --no-sync ruff format .
+
+asyncapi: install ## Regenerate contracts/asyncapi.yaml from the models
+	$(UV) run --no-sync python -m ecg_contracts.asyncapi > contracts/asyncapi.yaml
+
+bench-analyzer: install ## Analyzer speed, side by side with NeuroKit2 (see benchmarks/)
+	$(UV) run --no-sync python benchmarks/bench_analyzer.py
+
+clean: ## Remove caches and the virtual environment (not the services' data: see services-down)
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

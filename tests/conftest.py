@@ -1,0 +1,58 @@
+"""Session-wide access to the real services, and per-test unique names."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import aio_pika
+import pytest
+from pymongo import AsyncMongoClient
+
+from tests.services import ServiceUrls, real_services
+
+
+@pytest.fixture(scope="session")
+def services(request: pytest.FixtureRequest) -> Iterator[ServiceUrls]:
+    with real_services() as urls:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"real services from {urls.source}: mongo={urls.mongo_url} amqp={urls.amqp_url}"
+            )
+        yield urls
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for database, exchange, queue and user names."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def mongo_db_name(services: ServiceUrls, unique: str) -> AsyncIterator[str]:
+    name = f"ecg_test_{unique}"
+    yield name
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(services.mongo_url)
+    await client.drop_database(name)
+    await client.close()
+
+
+@pytest.fixture
+async def amqp_names(services: ServiceUrls, unique: str) -> AsyncIterator[dict[str, str]]:
+    """An exchange and queue names of this test only, deleted afterwards."""
+    names = {
+        "exchange": f"ecg.test.{unique}",
+        "results_queue": f"ecg.test.{unique}.gateway",
+        "analyzer_queue": f"ecg.test.{unique}.analyzer",
+        "observer_queue": f"ecg.test.{unique}.observer",
+    }
+    yield names
+    connection = await aio_pika.connect(services.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for key in ("results_queue", "analyzer_queue", "observer_queue"):
+            for queue in (names[key], f"{names[key]}.dead"):
+                await channel.queue_delete(queue)
+        for exchange in (names["exchange"], f"{names['exchange']}.dead"):
+            await channel.exchange_delete(exchange)
