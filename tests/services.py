@@ -88,3 +88,26 @@ def real_services() -> Iterator[ServiceUrls]:
     urls = ServiceUrls(mongo_url, amqp_url, f"local servers (rabbitmq-server, MongoDB-wire: {kind})")
     wait_until_ready(urls)
     yield urls
+
+
+def broker_control_command(urls: ServiceUrls) -> list[str] | None:
+    """How to stop and start the broker's app for fault tests, when this run can."""
+    import shutil
+    import subprocess
+    from urllib.parse import urlparse
+
+    if urlparse(urls.amqp_url).hostname not in ("127.0.0.1", "localhost"):
+        return None
+    if shutil.which("rabbitmqctl"):
+        probe = subprocess.run(["rabbitmqctl", "-q", "status"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return ["rabbitmqctl"]
+    if shutil.which("docker"):
+        probe = subprocess.run(
+            ["docker", "exec", "ecg-dev-rabbitmq", "rabbitmqctl", "-q", "status"],
+            capture_output=True,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return ["docker", "exec", "ecg-dev-rabbitmq", "rabbitmqctl"]
+    return None

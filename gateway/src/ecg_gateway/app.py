@@ -87,6 +87,7 @@ async def maintain_amqp(app: web.Application) -> None:
                     ],
                 )
                 await consume_results(queue, app[state.ECG_SERVICE].record_result)
+                amqp.connection.reconnect_callbacks.add(lambda *_: app[state.RELAY].kick())
                 app[state.PUBLISHER].attach(amqp)
                 app[state.RELAY].kick()
                 log.info("connected to the broker", extra={"exchange": settings.exchange})

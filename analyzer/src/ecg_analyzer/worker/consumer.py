@@ -10,6 +10,7 @@ an ``ecg.analysis_failed`` event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -18,7 +19,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustChannel
+from aio_pika.abc import (
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
 from ecg_contracts import events
 from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted
 from ecg_contracts.insights import Insights
@@ -32,6 +38,7 @@ from ecg_analyzer.worker.tasks import analyze_submitted
 log = logging.getLogger(__name__)
 RETRY_HEADER = "x-ecg-retries"
 PUBLISH_TIMEOUT_S = 30.0
+CONNECT_RETRY_S = 2.0
 Analyze = Callable[[EcgSubmitted], Insights]
 
 
@@ -70,15 +77,17 @@ class Worker:
         self.ready = asyncio.Event()
         self.analyzed = 0
         self.failed = 0
+        self.reconnects = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then finish in-flight work and close."""
         settings = self.settings
         self._pool = ProcessPoolExecutor(max_workers=settings.pool_size)
-        connection = await aio_pika.connect_robust(
-            with_heartbeat(settings.amqp_url, settings.heartbeat_s),
-            client_properties={"connection_name": "analyzer"},
-        )
+        connection = await self._connect(stop)
+        if connection is None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        connection.reconnect_callbacks.add(self._count_reconnect)
         try:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=False)
             self._channel = channel
@@ -110,6 +119,25 @@ class Worker:
         finally:
             await connection.close()
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _connect(self, stop: asyncio.Event) -> AbstractRobustConnection | None:
+        """The first connection, retried while the broker is away (robust connections
+        only restore themselves after a first success)."""
+        url = with_heartbeat(self.settings.amqp_url, self.settings.heartbeat_s)
+        while not stop.is_set():
+            try:
+                return await aio_pika.connect_robust(
+                    url, client_properties={"connection_name": "analyzer"}
+                )
+            except (OSError, aio_pika.exceptions.AMQPError) as error:
+                log.warning("broker unavailable; retrying", extra={"error": repr(error)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=CONNECT_RETRY_S)
+        return None
+
+    def _count_reconnect(self, *_: object) -> None:
+        self.reconnects += 1
+        log.warning("reconnected to the broker")
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         self._in_flight += 1

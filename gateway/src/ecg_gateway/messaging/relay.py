@@ -75,6 +75,7 @@ class OutboxRelay:
                 log.warning("ECG analysis gave up", extra={"ecg_id": record.ecg_id})
                 continue
             if self._fault == "kill_before_publish":
+                await asyncio.sleep(0.5)  # let the 202 reach the client first
                 os.kill(os.getpid(), signal.SIGKILL)
             attempt = record.dispatch_attempts + 1
             await self._publisher.publish_submitted(submitted_event(record, attempt))
