@@ -16,6 +16,7 @@ Usage: ``python deploy/services.py up|down|env``; ``env`` prints ``export`` line
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -95,7 +96,9 @@ def docker_up(state: dict[str, object]) -> None:
     started = list(state.get("docker", []))  # type: ignore[call-overload]
     for name, args in DOCKER_CONTAINERS.items():
         inspect = subprocess.run(
-            ["docker", "inspect", "-f", "{{.State.Running}}", name], capture_output=True, check=False
+            ["docker", "inspect", "-f", "{{.State.Running}}", name],
+            capture_output=True,
+            check=False,
         )
         if inspect.returncode == 0 and inspect.stdout.strip() == b"true":
             log(f"reusing container {name}")
@@ -135,7 +138,11 @@ def ensure_rabbitmq(state: dict[str, object]) -> None:
         log("installing rabbitmq-server with apt-get")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
-        run(["apt-get", "install", "-y", "-q", "rabbitmq-server"], env=env, stdout=subprocess.DEVNULL)
+        run(
+            ["apt-get", "install", "-y", "-q", "rabbitmq-server"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
     log("starting rabbitmq-server (detached)")
     env = {**os.environ, "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1"}
     run(["rabbitmq-server", "-detached"], env=env)
@@ -167,7 +174,9 @@ def go_bin_dir() -> Path:
 
 def runs(binary: Path) -> bool:
     try:
-        result = subprocess.run([str(binary), "--version"], capture_output=True, timeout=20, check=False)
+        result = subprocess.run(
+            [str(binary), "--version"], capture_output=True, timeout=20, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0
@@ -213,7 +222,15 @@ def ensure_mongo(state: dict[str, object]) -> None:
     log_file = (STATE_DIR / "mongo.log").open("ab")
     mongod = shutil.which("mongod")
     if mongod:
-        cmd = [mongod, "--bind_ip", "127.0.0.1", "--port", str(MONGO_PORT), "--dbpath", str(data_dir)]
+        cmd = [
+            mongod,
+            "--bind_ip",
+            "127.0.0.1",
+            "--port",
+            str(MONGO_PORT),
+            "--dbpath",
+            str(data_dir),
+        ]
         kind = "mongod"
     else:
         cmd = [
@@ -271,10 +288,8 @@ def down() -> None:
     pid = state.get("mongo_pid")
     if isinstance(pid, int):
         log(f"stopping {state.get('mongo_kind')} (pid {pid})")
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 15)
-        except ProcessLookupError:
-            pass
     if state.get("rabbitmq"):
         log("stopping rabbitmq-server")
         subprocess.run(["rabbitmqctl", "stop"], capture_output=True, check=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,8 +30,11 @@ class ServiceUrls:
 
 
 def deploy_services() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("deploy_services", ROOT / "deploy" / "services.py")
-    assert spec is not None and spec.loader is not None
+    spec = importlib.util.spec_from_file_location(
+        "deploy_services", ROOT / "deploy" / "services.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -41,7 +45,10 @@ def wait_until_ready(urls: ServiceUrls, timeout_s: float = 90.0) -> None:
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with MongoClient(urls.mongo_url, serverSelectionTimeoutMS=2000) as client:
+            client: MongoClient[dict[str, object]] = MongoClient(
+                urls.mongo_url, serverSelectionTimeoutMS=2000
+            )
+            with client:
                 client.admin.command("ping")
             asyncio.run(_amqp_probe(urls.amqp_url))
             return
@@ -60,8 +67,6 @@ async def _amqp_probe(url: str) -> None:
 def real_services() -> Iterator[ServiceUrls]:
     services = deploy_services()
     mongo_env, amqp_env = services.urls()
-    import os
-
     if os.environ.get("MONGO_URL") and os.environ.get("AMQP_URL"):
         urls = ServiceUrls(mongo_env, amqp_env, "environment (MONGO_URL, AMQP_URL)")
         wait_until_ready(urls)
@@ -85,7 +90,9 @@ def real_services() -> Iterator[ServiceUrls]:
     mongo_url, amqp_url = services.up()
     state = services.load_state()
     kind = state.get("mongo_kind", "already running")
-    urls = ServiceUrls(mongo_url, amqp_url, f"local servers (rabbitmq-server, MongoDB-wire: {kind})")
+    urls = ServiceUrls(
+        mongo_url, amqp_url, f"local servers (rabbitmq-server, MongoDB-wire: {kind})"
+    )
     wait_until_ready(urls)
     yield urls
 

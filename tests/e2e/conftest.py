@@ -117,7 +117,9 @@ class Api:
         body: dict[str, Any] = response.json()
         return body
 
-    def wait_done(self, headers: dict[str, str], ecg_id: str, timeout_s: float = 60) -> dict[str, Any]:
+    def wait_done(
+        self, headers: dict[str, str], ecg_id: str, timeout_s: float = 60
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             body: dict[str, Any] = self.http.get(f"/ecg/{ecg_id}/insights", headers=headers).json()

@@ -72,7 +72,9 @@ def test_a_gateway_killed_between_the_write_and_the_publish_still_gets_it_analyz
     api.create_user(admin, f"alice-{unique}", "alice-password")
     alice = api.token(f"alice-{unique}", "alice-password")
     response = api.http.post(
-        "/ecg/", json={"id": "survivor", "leads": [{"name": "I", "signal": [5, -5, 5]}]}, headers=alice
+        "/ecg/",
+        json={"id": "survivor", "leads": [{"name": "I", "signal": [5, -5, 5]}]},
+        headers=alice,
     )
     assert response.status_code == 202
     assert crashing.wait(timeout=10) == -9, "the fault hook should SIGKILL the gateway"

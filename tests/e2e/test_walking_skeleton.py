@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import random
 import time
@@ -23,7 +24,7 @@ LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V
 def reference_zero_crossings(signal: list[int]) -> int:
     """The definition, spelled out: drop zeros, count sign changes."""
     nonzero = [sample for sample in signal if sample != 0]
-    return sum(1 for a, b in zip(nonzero, nonzero[1:], strict=False) if (a < 0) != (b < 0))
+    return sum(1 for a, b in itertools.pairwise(nonzero) if (a < 0) != (b < 0))
 
 
 def twelve_lead_ecg(seed: int) -> dict[str, object]:
@@ -31,7 +32,9 @@ def twelve_lead_ecg(seed: int) -> dict[str, object]:
     leads = []
     for index, name in enumerate(LEADS):
         length = 5000
-        signal = [int(rng.gauss(0, 300 + 50 * index)) if rng.random() > 0.05 else 0 for _ in range(length)]
+        signal = [
+            int(rng.gauss(0, 300 + 50 * index)) if rng.random() > 0.05 else 0 for _ in range(length)
+        ]
         leads.append({"name": name, "number_of_samples": length, "signal": signal})
     return {"id": f"twelve-{seed}", "sampling_rate_hz": 500, "leads": leads}
 
@@ -102,12 +105,18 @@ def test_upload_analyze_and_read_insights_across_processes(
     assert api.http.post("/ecg/", json=body, headers=admin).status_code == 403
 
     claims = jwt.decode(alice["Authorization"][7:], options={"verify_signature": False})
-    expired = jwt.encode(claims | {"iat": claims["iat"] - 7200, "exp": claims["iat"] - 3600},
-                         "e2e-test-secret-" + "e" * 48, algorithm="HS256")
-    unsigned = ".".join(
-        base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
-        for part in ({"alg": "none", "typ": "JWT"}, claims)
-    ) + "."
+    expired = jwt.encode(
+        claims | {"iat": claims["iat"] - 7200, "exp": claims["iat"] - 3600},
+        "e2e-test-secret-" + "e" * 48,
+        algorithm="HS256",
+    )
+    unsigned = (
+        ".".join(
+            base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+            for part in ({"alg": "none", "typ": "JWT"}, claims)
+        )
+        + "."
+    )
     for token in (expired, unsigned):
         response = api.http.get(f"/ecg/{ecg_id}", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401

@@ -76,7 +76,9 @@ async def maintain_amqp(app: web.Application) -> None:
     settings = app[state.SETTINGS]
     while True:
         try:
-            async with open_amqp(settings.amqp_url, settings.exchange, settings.prefetch) as amqp:
+            async with open_amqp(
+                settings.amqp_url, settings.exchange, settings.results_prefetch
+            ) as amqp:
                 queue = await declare_consumer_queue(
                     amqp.channel,
                     amqp.exchange,

@@ -35,7 +35,9 @@ class GatewaySettings(BaseSettings):
     results_queue: str = Field(
         default="ecg.gateway.results", description="Durable queue of completion events."
     )
-    prefetch: int = Field(default=32, ge=1, description="AMQP prefetch of the results consumer.")
+    results_prefetch: int = Field(
+        default=32, ge=1, description="Unacked completion events the gateway takes at once."
+    )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEV_JWT_SECRET), description="HS256 signing key of access tokens."
     )

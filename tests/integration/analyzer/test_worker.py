@@ -144,8 +144,17 @@ async def test_the_same_ecg_analyzed_twice_gives_identical_insights(
     [
         (b"\x00 not json", False),
         (json.dumps({"ecg_id": "p-1", "owner_id": "owner-1", "leads": "nope"}).encode(), True),
-        (json.dumps({"ecg_id": "p-2", "owner_id": "owner-1", "type": "ecg.submitted.v1",
-                     "leads": [{"name": "I", "signal": {"dtype": "int8", "data": ""}}]}).encode(), True),
+        (
+            json.dumps(
+                {
+                    "ecg_id": "p-2",
+                    "owner_id": "owner-1",
+                    "type": "ecg.submitted.v1",
+                    "leads": [{"name": "I", "signal": {"dtype": "int8", "data": ""}}],
+                }
+            ).encode(),
+            True,
+        ),
     ],
 )
 async def test_a_poison_message_is_dead_lettered_once(

@@ -61,7 +61,9 @@ class Gateway:
             await asyncio.sleep(0.2)
 
 
-def gateway_settings(services: ServiceUrls, db: str, names: dict[str, str], **overrides: Any) -> GatewaySettings:
+def gateway_settings(
+    services: ServiceUrls, db: str, names: dict[str, str], **overrides: Any
+) -> GatewaySettings:
     return GatewaySettings(
         mongo_url=services.mongo_url,
         amqp_url=services.amqp_url,

@@ -71,7 +71,9 @@ async def test_the_admin_creates_users_and_a_taken_name_gets_409(gateway: Gatewa
 async def test_a_user_may_not_create_users(gateway: Gateway) -> None:
     user, _ = await gateway.new_user()
     response = await gateway.client.post(
-        "/users/", json={"username": f"eve-{gateway.unique}", "password": "password-123"}, headers=user
+        "/users/",
+        json={"username": f"eve-{gateway.unique}", "password": "password-123"},
+        headers=user,
     )
     assert response.status == 403
 
@@ -129,7 +131,9 @@ async def test_a_disabled_users_tokens_stop_working_at_once(gateway: Gateway) ->
     user, user_id = await gateway.new_user()
     assert (await gateway.client.get("/users/me", headers=user)).status == 200
     admin = await gateway.admin()
-    patched = await gateway.client.patch(f"/users/{user_id}", json={"disabled": True}, headers=admin)
+    patched = await gateway.client.patch(
+        f"/users/{user_id}", json={"disabled": True}, headers=admin
+    )
     assert patched.status == 200
     assert (await patched.json())["disabled"] is True
     assert (await gateway.client.get("/users/me", headers=user)).status == 401

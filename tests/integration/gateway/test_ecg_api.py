@@ -124,7 +124,7 @@ async def test_a_retry_returns_the_stored_ecg_and_starts_no_second_analysis(
     assert (first.status, again.status) == (202, 200)
     assert await first.json() == await again.json()
     await observer(10)
-    with pytest.raises(AssertionError, match="no ecg.submitted"):
+    with pytest.raises(AssertionError, match=r"no ecg\.submitted"):
         await observer(1.5)
 
     different = await gateway.client.post(
@@ -171,8 +171,20 @@ BAD_INPUT: list[tuple[str, bytes | str, dict[str, str], int, str | None]] = [
     ("empty body", b"", {"Content-Type": "application/json"}, 400, None),
     ("json array", b"[]", {}, 422, None),
     ("no leads", json.dumps({"leads": []}), {}, 422, "leads"),
-    ("empty lead name", json.dumps({"leads": [{"name": "", "signal": [1]}]}), {}, 422, "leads.0.name"),
-    ("long lead name", json.dumps({"leads": [{"name": "x" * 33, "signal": [1]}]}), {}, 422, "leads.0.name"),
+    (
+        "empty lead name",
+        json.dumps({"leads": [{"name": "", "signal": [1]}]}),
+        {},
+        422,
+        "leads.0.name",
+    ),
+    (
+        "long lead name",
+        json.dumps({"leads": [{"name": "x" * 33, "signal": [1]}]}),
+        {},
+        422,
+        "leads.0.name",
+    ),
     (
         "duplicate lead names",
         json.dumps({"leads": [{"name": "I", "signal": [1]}, {"name": "I", "signal": [2]}]}),
@@ -187,11 +199,41 @@ BAD_INPUT: list[tuple[str, bytes | str, dict[str, str], int, str | None]] = [
         422,
         "leads.0",
     ),
-    ("empty signal", json.dumps({"leads": [{"name": "I", "signal": []}]}), {}, 422, "leads.0.signal"),
-    ("float sample", json.dumps({"leads": [{"name": "I", "signal": [1.5]}]}), {}, 422, "leads.0.signal.0"),
-    ("boolean sample", json.dumps({"leads": [{"name": "I", "signal": [True]}]}), {}, 422, "leads.0.signal.0"),
-    ("string sample", json.dumps({"leads": [{"name": "I", "signal": ["1"]}]}), {}, 422, "leads.0.signal.0"),
-    ("beyond int32", json.dumps({"leads": [{"name": "I", "signal": [2**31]}]}), {}, 422, "leads.0.signal.0"),
+    (
+        "empty signal",
+        json.dumps({"leads": [{"name": "I", "signal": []}]}),
+        {},
+        422,
+        "leads.0.signal",
+    ),
+    (
+        "float sample",
+        json.dumps({"leads": [{"name": "I", "signal": [1.5]}]}),
+        {},
+        422,
+        "leads.0.signal.0",
+    ),
+    (
+        "boolean sample",
+        json.dumps({"leads": [{"name": "I", "signal": [True]}]}),
+        {},
+        422,
+        "leads.0.signal.0",
+    ),
+    (
+        "string sample",
+        json.dumps({"leads": [{"name": "I", "signal": ["1"]}]}),
+        {},
+        422,
+        "leads.0.signal.0",
+    ),
+    (
+        "beyond int32",
+        json.dumps({"leads": [{"name": "I", "signal": [2**31]}]}),
+        {},
+        422,
+        "leads.0.signal.0",
+    ),
     (
         "zero sampling rate",
         json.dumps({"sampling_rate_hz": 0, "leads": [{"name": "I", "signal": [1]}]}),
@@ -207,9 +249,27 @@ BAD_INPUT: list[tuple[str, bytes | str, dict[str, str], int, str | None]] = [
         "sampling_rate_hz",
     ),
     ("bad id", json.dumps({"id": "a/b", "leads": [{"name": "I", "signal": [1]}]}), {}, 422, "id"),
-    ("long id", json.dumps({"id": "a" * 129, "leads": [{"name": "I", "signal": [1]}]}), {}, 422, "id"),
-    ("bad date", json.dumps({"date": "soon", "leads": [{"name": "I", "signal": [1]}]}), {}, 422, "date"),
-    ("too many samples", json.dumps({"leads": [{"name": "I", "signal": [1] * 1001}]}), {}, 422, "leads"),
+    (
+        "long id",
+        json.dumps({"id": "a" * 129, "leads": [{"name": "I", "signal": [1]}]}),
+        {},
+        422,
+        "id",
+    ),
+    (
+        "bad date",
+        json.dumps({"date": "soon", "leads": [{"name": "I", "signal": [1]}]}),
+        {},
+        422,
+        "date",
+    ),
+    (
+        "too many samples",
+        json.dumps({"leads": [{"name": "I", "signal": [1] * 1001}]}),
+        {},
+        422,
+        "leads",
+    ),
 ]
 
 

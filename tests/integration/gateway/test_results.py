@@ -55,7 +55,9 @@ async def queue_depth(services: ServiceUrls, queue: str) -> int:
 
 async def submit(gateway: Gateway, headers: dict[str, str], ecg_id: str) -> None:
     response = await gateway.client.post(
-        "/ecg/", json={"id": ecg_id, "leads": [{"name": "I", "signal": [1, -1, 1]}]}, headers=headers
+        "/ecg/",
+        json={"id": ecg_id, "leads": [{"name": "I", "signal": [1, -1, 1]}]},
+        headers=headers,
     )
     assert response.status == 202
 
@@ -115,7 +117,9 @@ async def test_a_result_for_an_unknown_ecg_is_acked_and_dropped(
     assert await queue_depth(services, gateway.settings.results_queue + ".dead") == 0
 
 
-async def test_an_undecodable_result_is_dead_lettered(gateway: Gateway, services: ServiceUrls) -> None:
+async def test_an_undecodable_result_is_dead_lettered(
+    gateway: Gateway, services: ServiceUrls
+) -> None:
     connection = await aio_pika.connect(services.amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)

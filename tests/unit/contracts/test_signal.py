@@ -36,7 +36,9 @@ def test_encode_then_decode_returns_the_samples(samples: list[int]) -> None:
         ([INT32_MIN, INT32_MAX], "int32"),
     ],
 )
-def test_the_narrowest_dtype_that_holds_every_sample_is_chosen(samples: list[int], dtype: str) -> None:
+def test_the_narrowest_dtype_that_holds_every_sample_is_chosen(
+    samples: list[int], dtype: str
+) -> None:
     assert narrowest_dtype(samples) == dtype
     assert encode_signal(samples).dtype == dtype
 

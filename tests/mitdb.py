@@ -1,0 +1,204 @@
+"""Minimal WFDB reader for the MIT-BIH record shipped in ``tests/data/mitdb``.
+
+Reads format 212 signals and MIT-format annotation files, enough to score the QRS
+detector against the reference beats without the ``wfdb`` package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+MITDB_DIR = Path(__file__).parent / "data" / "mitdb"
+
+# MIT annotation codes of beats: N L R B A a J S V r F e j n E / f Q ?
+BEAT_CODES: dict[int, str] = {
+    1: "N",
+    2: "L",
+    3: "R",
+    25: "B",
+    8: "A",
+    4: "a",
+    7: "J",
+    9: "S",
+    5: "V",
+    41: "r",
+    6: "F",
+    34: "e",
+    11: "j",
+    35: "n",
+    10: "E",
+    12: "/",
+    38: "f",
+    13: "Q",
+    30: "?",
+}
+
+_SKIP, _NUM, _SUB, _CHN, _AUX = 59, 60, 61, 62, 63
+
+
+@dataclass(frozen=True)
+class Record:
+    """Raw ADC samples of every signal of one record, with the reference beats."""
+
+    sampling_rate_hz: float
+    signal_names: list[str]
+    signals: npt.NDArray[np.int16]  # shape (signals, samples)
+    beat_samples: npt.NDArray[np.int64]
+    beat_symbols: list[str]
+
+    def signal(self, name: str) -> npt.NDArray[np.int16]:
+        return self.signals[self.signal_names.index(name)]
+
+
+@dataclass(frozen=True)
+class _Header:
+    sampling_rate_hz: float
+    number_of_samples: int
+    file_names: list[str]
+    formats: list[str]
+    signal_names: list[str]
+    checksums: list[int]
+
+
+def _read_header(path: Path) -> _Header:
+    """Parse a ``.hea`` file; comment (``#``) and blank lines are not part of the format."""
+    lines = [
+        line.strip()
+        for line in path.read_text(encoding="ascii").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    record_fields = lines[0].split()
+    number_of_signals = int(record_fields[1])
+    sampling_rate_hz = float(record_fields[2].split("/")[0])
+    number_of_samples = int(record_fields[3])
+    signal_lines = [line.split() for line in lines[1 : 1 + number_of_signals]]
+    return _Header(
+        sampling_rate_hz=sampling_rate_hz,
+        number_of_samples=number_of_samples,
+        file_names=[fields[0] for fields in signal_lines],
+        formats=[fields[1].split("x")[0].split(":")[0] for fields in signal_lines],
+        signal_names=[fields[8] if len(fields) > 8 else fields[0] for fields in signal_lines],
+        checksums=[int(fields[6]) for fields in signal_lines],
+    )
+
+
+def decode_format_212(raw: bytes, number_of_signals: int) -> npt.NDArray[np.int16]:
+    """Unpack 12-bit two's complement pairs (3 bytes per 2 samples), signals interleaved."""
+    triplets = np.frombuffer(raw, dtype=np.uint8)
+    triplets = triplets[: triplets.size // 3 * 3].reshape(-1, 3).astype(np.int16)
+    first = triplets[:, 0] | ((triplets[:, 1] & 0x0F) << 8)
+    second = triplets[:, 2] | ((triplets[:, 1] & 0xF0) << 4)
+    samples = np.empty(2 * triplets.shape[0], dtype=np.int16)
+    samples[0::2] = first
+    samples[1::2] = second
+    samples[samples > 2047] -= 4096
+    usable = samples.size // number_of_signals * number_of_signals
+    return samples[:usable].reshape(-1, number_of_signals).T.copy()
+
+
+def read_annotations(path: Path) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sample index and MIT code of every annotation in a MIT-format annotation file."""
+    words = np.frombuffer(path.read_bytes(), dtype="<u2")
+    samples: list[int] = []
+    codes: list[int] = []
+    time = 0
+    position = 0
+    while position < words.size:
+        word = int(words[position])
+        code, value = word >> 10, word & 0x3FF
+        position += 1
+        if code == 0 and value == 0:
+            break
+        if code == _SKIP:
+            # The 32-bit interval is stored high 16 bits first, each half little-endian.
+            interval = (int(words[position]) << 16) | int(words[position + 1])
+            time += interval - (1 << 32) if interval >= 1 << 31 else interval
+            position += 2
+        elif code == _AUX:
+            position += (value + 1) // 2
+        elif code in (_NUM, _SUB, _CHN):
+            continue
+        else:
+            time += value
+            samples.append(time)
+            codes.append(code)
+    return np.asarray(samples, dtype=np.int64), np.asarray(codes, dtype=np.int64)
+
+
+def load_record(name: str = "100", directory: Path = MITDB_DIR) -> Record:
+    """Signals and reference beats of one format-212 record with a ``.atr`` file."""
+    header = _read_header(directory / f"{name}.hea")
+    if set(header.formats) != {"212"} or len(set(header.file_names)) != 1:
+        raise ValueError(f"only single-file format 212 records are supported: {header}")
+    raw = (directory / header.file_names[0]).read_bytes()
+    signals = decode_format_212(raw, len(header.signal_names))[:, : header.number_of_samples]
+    # The header's checksum is the 16-bit wrapped sum of each signal's samples.
+    checksums = ((signals.astype(np.int64).sum(axis=1) + 2**15) % 2**16 - 2**15).tolist()
+    if checksums != header.checksums:
+        raise ValueError(f"checksum mismatch: {checksums} != {header.checksums}")
+    annotation_samples, annotation_codes = read_annotations(directory / f"{name}.atr")
+    is_beat = np.isin(annotation_codes, list(BEAT_CODES))
+    return Record(
+        sampling_rate_hz=header.sampling_rate_hz,
+        signal_names=header.signal_names,
+        signals=signals,
+        beat_samples=annotation_samples[is_beat],
+        beat_symbols=[BEAT_CODES[int(code)] for code in annotation_codes[is_beat]],
+    )
+
+
+@dataclass(frozen=True)
+class BeatMatch:
+    """One-to-one comparison of detected beats against reference beats."""
+
+    true_positives: int
+    false_negatives: int
+    false_positives: int
+    mean_absolute_error_s: float
+
+    @property
+    def sensitivity(self) -> float:
+        return self.true_positives / (self.true_positives + self.false_negatives)
+
+    @property
+    def positive_predictivity(self) -> float:
+        return self.true_positives / (self.true_positives + self.false_positives)
+
+
+def match_beats(
+    detected: npt.NDArray[np.integer],
+    reference: npt.NDArray[np.integer],
+    sampling_rate_hz: float,
+    tolerance_s: float = 0.075,
+) -> BeatMatch:
+    """Pair each reference beat with at most one detection within +-``tolerance_s``.
+
+    Both sequences are walked in time order, pairing the earliest candidates first, which
+    for points on a line gives the largest possible number of pairs.
+    """
+    detected_sorted = np.sort(np.asarray(detected, dtype=np.int64)).tolist()
+    reference_sorted = np.sort(np.asarray(reference, dtype=np.int64)).tolist()
+    tolerance = tolerance_s * sampling_rate_hz
+    errors: list[int] = []
+    d = r = 0
+    while d < len(detected_sorted) and r < len(reference_sorted):
+        difference = detected_sorted[d] - reference_sorted[r]
+        if abs(difference) <= tolerance:
+            errors.append(abs(difference))
+            d += 1
+            r += 1
+        elif difference < 0:
+            d += 1
+        else:
+            r += 1
+    matched = len(errors)
+    return BeatMatch(
+        true_positives=matched,
+        false_negatives=len(reference_sorted) - matched,
+        false_positives=len(detected_sorted) - matched,
+        mean_absolute_error_s=(sum(errors) / matched / sampling_rate_hz) if matched else 0.0,
+    )
