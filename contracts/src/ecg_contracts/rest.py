@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -50,20 +50,16 @@ class LeadIn(BaseModel):
         return self
 
 
+ECG_EXAMPLE: dict[str, Any] = {
+    "id": "visit-42",
+    "date": "2026-11-28T10:00:00Z",
+    "sampling_rate_hz": 500,
+    "leads": [{"name": "I", "signal": [1, -2, 3, 0, -1]}],
+}
+
+
 class EcgCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "visit-42",
-                    "date": "2026-11-28T10:00:00Z",
-                    "sampling_rate_hz": 500,
-                    "leads": [{"name": "I", "signal": [1, -2, 3, 0, -1]}],
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ECG_EXAMPLE]})
 
     id: EcgId | None = Field(
         default=None, description="Client-chosen id, unique per owner; a UUID otherwise."

@@ -11,6 +11,8 @@ from aiohttp import web
 from ecg_contracts import events
 
 from ecg_gateway.api import handlers, state
+from ecg_gateway.api.observability import Metrics, make_observability_middleware
+from ecg_gateway.api.openapi import add_docs_routes
 from ecg_gateway.api.problems import problem_middleware
 from ecg_gateway.auth.passwords import Passwords
 from ecg_gateway.auth.tokens import TokenService
@@ -48,6 +50,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/ecg/{ecg_id}/insights", handlers.get_insights)
     app.router.add_get("/health/live", handlers.live)
     app.router.add_get("/health/ready", handlers.ready)
+    app.router.add_get("/metrics", handlers.metrics)
+    add_docs_routes(app)
 
 
 async def ensure_admin(app: web.Application) -> None:
@@ -127,7 +131,11 @@ def warn_about_dev_defaults(settings: GatewaySettings) -> None:
 async def create_app(settings: GatewaySettings) -> web.Application:
     """Build the application; connections open at start-up and close at shutdown."""
     warn_about_dev_defaults(settings)
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[problem_middleware])
+    metrics = Metrics()
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[make_observability_middleware(metrics), problem_middleware],
+    )
     mongo = create_client(settings.mongo_url)
     db = mongo[settings.mongo_db]
     users = MongoUserRepository(db)
@@ -142,6 +150,7 @@ async def create_app(settings: GatewaySettings) -> web.Application:
         max_attempts=settings.max_dispatch_attempts,
         fault=settings.fault,
     )
+    app[state.METRICS] = metrics
     app[state.SETTINGS] = settings
     app[state.MONGO] = mongo
     app[state.USERS] = users
@@ -150,7 +159,9 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     app[state.RELAY] = relay
     app[state.TOKENS] = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s)
     app[state.USER_SERVICE] = UserService(users, Passwords())
-    app[state.ECG_SERVICE] = EcgService(ecgs, settings.max_total_samples, on_accepted=relay.kick)
+    app[state.ECG_SERVICE] = EcgService(
+        ecgs, settings.max_total_samples, on_accepted=relay.kick, observer=metrics
+    )
     app.cleanup_ctx.append(mongo_ctx)
     app.cleanup_ctx.append(background_ctx)
     add_routes(app)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted, SubmittedLead
 from ecg_contracts.rest import EcgCreate, Role
@@ -38,6 +39,22 @@ def utc_now() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """A date without an offset is taken as UTC."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class EcgObserver(Protocol):
+    """Told about accepted ECGs and stored results (the gateway's metrics)."""
+
+    def ecg_accepted(self) -> None: ...
+
+    def result_stored(self, status: str, lag_s: float) -> None: ...
+
+
+class _Unobserved:
+    def ecg_accepted(self) -> None:
+        pass
+
+    def result_stored(self, status: str, lag_s: float) -> None:
+        pass
 
 
 class EcgNotFound(Exception):
@@ -93,9 +110,11 @@ class EcgService:
         ecgs: EcgRepository,
         max_total_samples: int,
         on_accepted: Callable[[], None] = lambda: None,
+        observer: EcgObserver | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._ecgs = ecgs
+        self._observer = observer or _Unobserved()
         self._max_total_samples = max_total_samples
         self._on_accepted = on_accepted
         self._clock = clock
@@ -129,6 +148,7 @@ class EcgService:
                 raise EcgConflict(record.ecg_id) from None
             return Submission(existing, created=False)
         self._on_accepted()
+        self._observer.ecg_accepted()
         return Submission(record, created=True)
 
     async def get(self, principal: Principal, ecg_id: str) -> EcgRecord:
@@ -152,7 +172,11 @@ class EcgService:
             outcome = await self._ecgs.record_result(
                 event.owner_id, event.ecg_id, "failed", None, event.reason
             )
-        if outcome == "unknown":
+        if outcome == "stored":
+            status = "done" if isinstance(event, EcgAnalyzed) else "failed"
+            lag = (self._clock() - event.occurred_at).total_seconds()
+            self._observer.result_stored(status, lag)
+        elif outcome == "unknown":
             log.warning(
                 "result for an unknown ECG dropped",
                 extra={"ecg_id": event.ecg_id, "event_id": event.event_id},

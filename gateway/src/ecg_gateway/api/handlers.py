@@ -27,6 +27,7 @@ from ecg_contracts.signal import unpack_samples
 from pydantic import BaseModel, ValidationError
 
 from ecg_gateway.api import state
+from ecg_gateway.api.observability import render_metrics
 from ecg_gateway.api.problems import ProblemError, invalid_body, not_found, unauthorized
 from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_may_use_ecgs
 from ecg_gateway.auth.tokens import InvalidToken
@@ -287,3 +288,19 @@ async def ready(request: web.Request) -> web.Response:
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
     )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[state.METRICS]
+    try:
+        registry.outbox_backlog.set(await request.app[state.RELAY].backlog())
+    except Exception:
+        registry.outbox_backlog.set(-1)
+    try:
+        depth = await request.app[state.PUBLISHER].queue_depth(
+            request.app[state.SETTINGS].results_queue
+        )
+    except Exception:
+        depth = None
+    registry.results_queue_depth.set(-1 if depth is None else depth)
+    return await render_metrics(registry)

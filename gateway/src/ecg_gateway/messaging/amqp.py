@@ -75,6 +75,13 @@ class AmqpEventPublisher:
     def attach(self, resources: AmqpResources | None) -> None:
         self._resources = resources
 
+    async def queue_depth(self, queue: str) -> int | None:
+        """Messages ready in ``queue``, or None while disconnected."""
+        if not self.connected or self._resources is None:
+            return None
+        declared = await self._resources.channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count
+
     @property
     def connected(self) -> bool:
         return self._resources is not None and not self._resources.connection.is_closed
