@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bson import Binary
+from bson import Binary, ObjectId
+from gridfs import AsyncGridFSBucket
 from ecg_contracts.rest import Status
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -28,6 +29,8 @@ from ecg_gateway.store.records import (
 )
 
 Document = dict[str, Any]
+INLINE_SIGNAL_BYTES = 8 * 1024 * 1024
+"""Above this many signal bytes an ECG's leads go to GridFS: a document holds 16 MiB."""
 
 
 def ecg_key(owner_id: str, ecg_id: str) -> str:
@@ -111,8 +114,25 @@ def _user(doc: Document | None) -> UserRecord | None:
 class MongoEcgRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._ecgs: AsyncCollection[Document] = db.ecgs
+        self._signals = AsyncGridFSBucket(db, bucket_name="signals")
 
     async def insert(self, ecg: EcgRecord) -> None:
+        key = ecg_key(ecg.owner_id, ecg.ecg_id)
+        external = sum(len(lead.raw) for lead in ecg.leads) > INLINE_SIGNAL_BYTES
+        stored_leads: list[Document] = []
+        for lead in ecg.leads:
+            stored: Document = {
+                "name": lead.name,
+                "number_of_samples": lead.number_of_samples,
+                "dtype": lead.dtype,
+            }
+            if external:
+                stored["gridfs_id"] = await self._signals.upload_from_stream(
+                    f"{key}/{lead.name}", lead.raw, metadata={"ecg": key}
+                )
+            else:
+                stored["data"] = Binary(lead.raw)
+            stored_leads.append(stored)
         doc: Document = {
             "_id": ecg_key(ecg.owner_id, ecg.ecg_id),
             "owner_id": ecg.owner_id,
@@ -125,29 +145,40 @@ class MongoEcgRepository:
             "insights": ecg.insights,
             "error": ecg.error,
             "lead_names": [lead.name for lead in ecg.leads],
-            "leads": [
-                {
-                    "name": lead.name,
-                    "number_of_samples": lead.number_of_samples,
-                    "dtype": lead.dtype,
-                    "data": Binary(lead.raw),
-                }
-                for lead in ecg.leads
-            ],
+            "leads": stored_leads,
             "dispatch_due_at": ecg.submitted_at,
             "dispatch_attempts": 0,
         }
         try:
             await self._ecgs.insert_one(doc)
         except DuplicateKeyError as error:
+            await self._delete_signal_files(stored_leads)
             raise EcgAlreadyExists(ecg.ecg_id) from error
 
     async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None:
-        return _ecg(await self._ecgs.find_one({"_id": ecg_key(owner_id, ecg_id)}))
+        return await self._load(await self._ecgs.find_one({"_id": ecg_key(owner_id, ecg_id)}))
 
     async def delete(self, owner_id: str, ecg_id: str) -> bool:
-        result = await self._ecgs.delete_one({"_id": ecg_key(owner_id, ecg_id)})
-        return result.deleted_count == 1
+        doc = await self._ecgs.find_one_and_delete({"_id": ecg_key(owner_id, ecg_id)})
+        if doc is None:
+            return False
+        await self._delete_signal_files(doc.get("leads", []))
+        return True
+
+    async def _delete_signal_files(self, leads: list[Document]) -> None:
+        for lead in leads:
+            if isinstance(lead.get("gridfs_id"), ObjectId):
+                await self._signals.delete(lead["gridfs_id"])
+
+    async def _load(self, doc: Document | None) -> EcgRecord | None:
+        """The record with every lead's bytes, wherever they are stored."""
+        if doc is None:
+            return None
+        for lead in doc["leads"]:
+            if "gridfs_id" in lead:
+                stream = await self._signals.open_download_stream(lead["gridfs_id"])
+                lead["data"] = await stream.read()
+        return _ecg(doc)
 
     async def list_page(
         self, owner_id: str, limit: int, after: tuple[datetime, str] | None
@@ -203,7 +234,7 @@ class MongoEcgRepository:
         return "duplicate" if exists else "unknown"
 
     async def claim_due_dispatch(self, now: datetime, lease_until: datetime) -> EcgRecord | None:
-        return _ecg(
+        return await self._load(
             await self._ecgs.find_one_and_update(
                 {"dispatch_due_at": {"$lte": now}, "status": "pending"},
                 {"$set": {"dispatch_due_at": lease_until}},
