@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 
-from aiohttp import web
-
-from ecg_gateway.app import create_app
+from ecg_gateway.app import serve
 from ecg_gateway.logs import configure_logging
 from ecg_gateway.settings import GatewaySettings
 
@@ -22,14 +21,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = GatewaySettings()
     configure_logging(settings.log_level)
-    web.run_app(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        access_log=None,
-        print=None,
-        shutdown_timeout=30,
-    )
+    asyncio.run(serve(settings, args.host or settings.host, args.port or settings.port))
 
 
 if __name__ == "__main__":

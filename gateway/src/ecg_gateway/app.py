@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from ecg_contracts import events
 
 from ecg_gateway.api import handlers, state
-from ecg_gateway.api.observability import Metrics, make_observability_middleware
+from ecg_gateway.api.observability import InFlight, Metrics, make_observability_middleware
 from ecg_gateway.api.openapi import add_docs_routes
 from ecg_gateway.api.problems import problem_middleware
 from ecg_gateway.auth.passwords import Passwords
@@ -132,9 +133,10 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     """Build the application; connections open at start-up and close at shutdown."""
     warn_about_dev_defaults(settings)
     metrics = Metrics()
+    in_flight = InFlight()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[make_observability_middleware(metrics), problem_middleware],
+        middlewares=[make_observability_middleware(metrics, in_flight), problem_middleware],
     )
     mongo = create_client(settings.mongo_url)
     db = mongo[settings.mongo_db]
@@ -151,6 +153,7 @@ async def create_app(settings: GatewaySettings) -> web.Application:
         fault=settings.fault,
     )
     app[state.METRICS] = metrics
+    app[state.IN_FLIGHT] = in_flight
     app[state.SETTINGS] = settings
     app[state.MONGO] = mongo
     app[state.USERS] = users
@@ -166,3 +169,31 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     app.cleanup_ctx.append(background_ctx)
     add_routes(app)
     return app
+
+
+async def serve(settings: GatewaySettings, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully: stop accepting
+    connections, let in-flight requests finish (uploads included), flush the outbox
+    and close the connections."""
+    app = await create_app(settings)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout_s
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("serving", extra={"host": host, "port": port})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("shutting down: no new connections, draining in-flight requests")
+        await site.stop()
+        drained = await app[state.IN_FLIGHT].wait_idle(settings.shutdown_timeout_s)
+        if not drained:
+            log.warning("shutdown timeout: cancelling the requests still in flight")
+    finally:
+        await runner.cleanup()
+    log.info("stopped")

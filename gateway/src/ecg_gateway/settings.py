@@ -62,6 +62,9 @@ class GatewaySettings(BaseSettings):
     max_dispatch_attempts: int = Field(
         default=3, ge=1, description="Dispatches before a pending ECG is marked failed."
     )
+    shutdown_timeout_s: float = Field(
+        default=30.0, gt=0, description="On SIGTERM, how long in-flight requests may take (s)."
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
     fault: Literal["", "kill_before_publish"] = Field(
         default="", description="Test-only fault injection; leave empty."

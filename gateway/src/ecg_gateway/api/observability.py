@@ -6,6 +6,7 @@ process, as they do in the tests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -22,6 +23,35 @@ from ecg_gateway.logs import request_id
 log = logging.getLogger("ecg_gateway.access")
 REQUEST_ID = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class InFlight:
+    """Counts requests being handled, so shutdown can wait for them.
+
+    aiohttp's own graceful shutdown stops reading from connections first, which cuts off
+    an upload whose body is still arriving; the gateway drains before that.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=timeout_s)
+        except TimeoutError:
+            return False
+        return True
 
 
 class Metrics:
@@ -73,7 +103,9 @@ class Metrics:
         self.result_lag.observe(max(lag_s, 0.0))
 
 
-def make_observability_middleware(metrics: Metrics) -> Callable[..., Awaitable[web.StreamResponse]]:
+def make_observability_middleware(
+    metrics: Metrics, in_flight: InFlight
+) -> Callable[..., Awaitable[web.StreamResponse]]:
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         incoming = request.headers.get(REQUEST_ID, "")
@@ -83,6 +115,7 @@ def make_observability_middleware(metrics: Metrics) -> Callable[..., Awaitable[w
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
         status = 500
+        in_flight.enter()
         try:
             response = await handler(request)
             status = response.status
@@ -93,6 +126,7 @@ def make_observability_middleware(metrics: Metrics) -> Callable[..., Awaitable[w
             error.headers[REQUEST_ID] = rid
             raise
         finally:
+            in_flight.leave()
             elapsed = time.perf_counter() - started
             metrics.requests.labels(route=route, method=request.method, status=str(status)).inc()
             metrics.latency.labels(route=route, method=request.method).observe(elapsed)

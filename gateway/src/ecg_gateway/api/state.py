@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pymongo import AsyncMongoClient
 
-from ecg_gateway.api.observability import Metrics
+from ecg_gateway.api.observability import InFlight, Metrics
 from ecg_gateway.auth.tokens import TokenService
 from ecg_gateway.messaging.amqp import AmqpEventPublisher
 from ecg_gateway.messaging.relay import OutboxRelay
@@ -16,6 +16,7 @@ from ecg_gateway.settings import GatewaySettings
 from ecg_gateway.store.ports import EcgRepository, UserRepository
 
 METRICS = web.AppKey("metrics", Metrics)
+IN_FLIGHT = web.AppKey("in_flight", InFlight)
 SETTINGS = web.AppKey("settings", GatewaySettings)
 MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
 PUBLISHER = web.AppKey("publisher", AmqpEventPublisher)

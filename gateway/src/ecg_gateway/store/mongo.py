@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from bson import Binary, ObjectId
-from gridfs import AsyncGridFSBucket
 from ecg_contracts.rest import Status
+from gridfs import AsyncGridFSBucket
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
