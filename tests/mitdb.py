@@ -51,7 +51,8 @@ class Record:
     beat_symbols: list[str]
 
     def signal(self, name: str) -> npt.NDArray[np.int16]:
-        return self.signals[self.signal_names.index(name)]
+        selected: npt.NDArray[np.int16] = self.signals[self.signal_names.index(name)]
+        return selected
 
 
 @dataclass(frozen=True)

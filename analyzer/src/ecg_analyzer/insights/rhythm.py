@@ -1,0 +1,106 @@
+"""Heart rate, RR statistics, HRV and rhythm flags from R-peak positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.ndimage import median_filter
+
+BRADYCARDIA_BELOW_BPM = 60.0
+TACHYCARDIA_ABOVE_BPM = 100.0
+# An interval further than this from the median of its neighbours is not normal-to-normal
+# (it borders an ectopic beat, a missed or a false detection).
+NN_MAX_DEVIATION = 0.20
+NN_NEIGHBOURHOOD = 11
+PNN_THRESHOLD_MS = 50.0
+# Regular rhythm: nearly every RR interval close to the median RR. Sinus rhythm with the
+# odd premature beat passes; atrial fibrillation does not.
+REGULAR_MAX_DEVIATION = 0.15
+REGULAR_MIN_SHARE = 0.90
+REGULAR_MIN_INTERVALS = 3
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """The rate and rhythm fields of :class:`~ecg_contracts.insights.Insights`."""
+
+    heart_rate_bpm: float | None = None
+    heart_rate_min_bpm: float | None = None
+    heart_rate_max_bpm: float | None = None
+    rr_mean_ms: float | None = None
+    rr_std_ms: float | None = None
+    sdnn_ms: float | None = None
+    rmssd_ms: float | None = None
+    pnn50_percent: float | None = None
+    rhythm_regular: bool | None = None
+    bradycardia: bool | None = None
+    tachycardia: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def normal_intervals(rr_ms: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Which RR intervals count as normal-to-normal: within 20% of their local median.
+
+    Beats are not classified, so this stands in for "both beats are normal": the local
+    median (11 intervals) follows rate changes while rejecting isolated odd intervals.
+    """
+    local_median = median_filter(rr_ms, size=NN_NEIGHBOURHOOD, mode="nearest")
+    normal: npt.NDArray[np.bool_] = np.abs(rr_ms - local_median) <= (
+        NN_MAX_DEVIATION * local_median
+    )
+    return normal
+
+
+def rhythm_from_r_peaks(r_peaks: npt.NDArray[np.integer], sampling_rate_hz: float) -> Rhythm:
+    """Rate, RR and HRV statistics; fields that need more beats are null, with a note.
+
+    Standard deviations are population ones (``ddof=0``), like the leads' ``std``.
+    """
+    if r_peaks.size < 2:
+        return Rhythm(
+            notes=[
+                f"{r_peaks.size} R peak(s) detected, at least 2 are needed: heart-rate, "
+                "RR, HRV and rhythm fields are null"
+            ]
+        )
+    rr_ms = np.diff(r_peaks).astype(np.float64) * (1000.0 / sampling_rate_hz)
+    rr_mean_ms = float(rr_ms.mean())
+    heart_rate_bpm = 60000.0 / rr_mean_ms
+    notes: list[str] = []
+
+    normal = normal_intervals(rr_ms)
+    sdnn_ms = float(rr_ms[normal].std()) if np.any(normal) else None
+    successive_normal = normal[1:] & normal[:-1]
+    rmssd_ms: float | None = None
+    pnn50_percent: float | None = None
+    if np.any(successive_normal):
+        differences = np.abs(np.diff(rr_ms))[successive_normal]
+        rmssd_ms = float(np.sqrt(np.mean(np.square(differences))))
+        pnn50_percent = 100.0 * float(np.mean(differences > PNN_THRESHOLD_MS))
+    else:
+        notes.append("no two successive normal RR intervals: RMSSD and pNN50 are null")
+
+    rhythm_regular: bool | None = None
+    if rr_ms.size >= REGULAR_MIN_INTERVALS:
+        median_rr = float(np.median(rr_ms))
+        close = np.abs(rr_ms - median_rr) <= REGULAR_MAX_DEVIATION * median_rr
+        rhythm_regular = bool(np.mean(close) >= REGULAR_MIN_SHARE)
+    else:
+        notes.append(f"fewer than {REGULAR_MIN_INTERVALS} RR intervals: rhythm regularity is null")
+
+    return Rhythm(
+        heart_rate_bpm=heart_rate_bpm,
+        heart_rate_min_bpm=60000.0 / float(rr_ms.max()),
+        heart_rate_max_bpm=60000.0 / float(rr_ms.min()),
+        rr_mean_ms=rr_mean_ms,
+        rr_std_ms=float(rr_ms.std()),
+        sdnn_ms=sdnn_ms,
+        rmssd_ms=rmssd_ms,
+        pnn50_percent=pnn50_percent,
+        rhythm_regular=rhythm_regular,
+        bradycardia=heart_rate_bpm < BRADYCARDIA_BELOW_BPM,
+        tachycardia=heart_rate_bpm > TACHYCARDIA_ABOVE_BPM,
+        notes=notes,
+    )
