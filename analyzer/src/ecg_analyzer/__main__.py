@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
+
+from pydantic import ValidationError
 
 from ecg_analyzer.settings import AnalyzerSettings
 from ecg_analyzer.worker.consumer import Worker
@@ -25,7 +28,13 @@ def main() -> None:
         description="ECG analyzer: consumes ecg.submitted events from RabbitMQ and publishes "
         "ecg.analyzed / ecg.analysis_failed. Settings come from ECG_* variables (see the README).",
     ).parse_args()
-    settings = AnalyzerSettings()
+    try:
+        settings = AnalyzerSettings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()
+        )
+        sys.exit(f"ecg_analyzer: refusing to start: {problems}")
     logging.basicConfig(
         level=settings.log_level.upper(),
         format='{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", '

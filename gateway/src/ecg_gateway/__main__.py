@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+
+from pydantic import ValidationError
 
 from ecg_gateway.app import serve
 from ecg_gateway.logs import configure_logging
@@ -19,7 +22,13 @@ def main() -> None:
     parser.add_argument("--host", help="interface to bind (ECG_HOST)")
     parser.add_argument("--port", type=int, help="port to listen on (ECG_PORT)")
     args = parser.parse_args()
-    settings = GatewaySettings()
+    try:
+        settings = GatewaySettings()
+    except ValidationError as error:
+        problems = "; ".join(
+            str(item["msg"]).removeprefix("Value error, ") for item in error.errors()
+        )
+        sys.exit(f"ecg_gateway: refusing to start: {problems}")
     configure_logging(settings.log_level)
     asyncio.run(serve(settings, args.host or settings.host, args.port or settings.port))
 

@@ -72,9 +72,13 @@ class GatewaySettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_dev_secrets_in_production(self) -> GatewaySettings:
-        if self.env == "production":
-            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-                raise ValueError("ECG_JWT_SECRET must be set in production")
-            if self.admin_password.get_secret_value() == DEV_ADMIN_PASSWORD:
-                raise ValueError("ECG_ADMIN_PASSWORD must be set (not the default) in production")
+        if self.env != "production":
+            return self
+        missing = []
+        if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            missing.append("ECG_JWT_SECRET must be set in production")
+        if self.admin_password.get_secret_value() == DEV_ADMIN_PASSWORD:
+            missing.append("ECG_ADMIN_PASSWORD must be set (not the default) in production")
+        if missing:
+            raise ValueError("; ".join(missing))
         return self
