@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 
+from ecg_contracts.logs import configure_logging
 from pydantic import ValidationError
 
 from ecg_analyzer.settings import AnalyzerSettings
@@ -35,13 +35,7 @@ def main() -> None:
             f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()
         )
         sys.exit(f"ecg_analyzer: refusing to start: {problems}")
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format='{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", '
-        '"message": "%(message)s"}',
-    )
-    logging.getLogger("aiormq").setLevel(logging.WARNING)
-    logging.getLogger("aio_pika").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     asyncio.run(serve(settings))
 
 

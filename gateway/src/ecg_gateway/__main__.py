@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import sys
 
+from ecg_contracts.logs import configure_logging
 from pydantic import ValidationError
 
 from ecg_gateway.app import serve
-from ecg_gateway.logs import configure_logging
 from ecg_gateway.settings import GatewaySettings
 
 

@@ -76,9 +76,9 @@ async def mongo_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def maintain_amqp(app: web.Application) -> None:
-    """Connect (retrying while the broker is away), declare, consume; the robust
-    connection then restores itself after any later outage."""
+    """Connect, declare, consume and publish; after any outage, start over."""
     settings = app[state.SETTINGS]
+    publisher = app[state.PUBLISHER]
     while True:
         try:
             async with open_amqp(
@@ -88,24 +88,21 @@ async def maintain_amqp(app: web.Application) -> None:
                     amqp.channel,
                     amqp.exchange,
                     settings.results_queue,
-                    [
-                        events.ANALYZED_PATTERN,
-                        events.ANALYSIS_FAILED_PATTERN,
-                    ],
+                    [events.ANALYZED_PATTERN, events.ANALYSIS_FAILED_PATTERN],
                 )
                 await consume_results(queue, app[state.ECG_SERVICE].record_result)
-                amqp.connection.reconnect_callbacks.add(lambda *_: app[state.RELAY].kick())
-                app[state.PUBLISHER].attach(amqp)
+                publisher.attach(amqp)
                 app[state.RELAY].kick()
                 log.info("connected to the broker", extra={"exchange": settings.exchange})
-                await asyncio.Future()
+                await amqp.closed.wait()
+                log.warning("lost the broker connection; reconnecting")
         except asyncio.CancelledError:
-            app[state.PUBLISHER].attach(None)
             raise
         except Exception as error:
-            app[state.PUBLISHER].attach(None)
             log.warning("broker unavailable; retrying", extra={"error": repr(error)})
-            await asyncio.sleep(AMQP_RETRY_S)
+        finally:
+            publisher.attach(None)
+        await asyncio.sleep(AMQP_RETRY_S)
 
 
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -20,11 +20,12 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
-    AbstractRobustChannel,
-    AbstractRobustConnection,
 )
+from aiormq.abc import FieldTable
 from ecg_contracts import events
 from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted
 from ecg_contracts.insights import Insights
@@ -70,7 +71,7 @@ class Worker:
         self._analyze = analyze
         self._pool: Executor | None = None
         self._exchange: AbstractExchange | None = None
-        self._channel: AbstractRobustChannel | None = None
+        self._channel: AbstractChannel | None = None
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -80,53 +81,69 @@ class Worker:
         self.reconnects = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set, then finish in-flight work and close."""
-        settings = self.settings
-        self._pool = ProcessPoolExecutor(max_workers=settings.pool_size)
-        connection = await self._connect(stop)
-        if connection is None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            return
-        connection.reconnect_callbacks.add(self._count_reconnect)
+        """Consume until ``stop`` is set, then finish in-flight work and close.
+
+        A plain connection is used and, when it drops, rebuilt from scratch with its
+        declarations and consumer, rather than relying on automatic restoration.
+        """
+        self._pool = ProcessPoolExecutor(max_workers=self.settings.pool_size)
         try:
-            channel = await connection.channel(publisher_confirms=True, on_return_raises=False)
-            self._channel = channel
-            await channel.set_qos(prefetch_count=settings.prefetch)
-            exchange = await channel.declare_exchange(
-                settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-            )
-            self._exchange = exchange
-            dead_exchange = await channel.declare_exchange(
-                dead_letter_exchange(settings.exchange), aio_pika.ExchangeType.DIRECT, durable=True
-            )
-            dead_queue = await channel.declare_queue(
-                dead_letter_queue(settings.analyzer_queue), durable=True
-            )
-            await dead_queue.bind(dead_exchange, routing_key=settings.analyzer_queue)
-            queue = await channel.declare_queue(
-                settings.analyzer_queue,
-                durable=True,
-                arguments=queue_arguments(settings.exchange, settings.analyzer_queue),
-            )
-            await queue.bind(exchange, routing_key=events.SUBMITTED_PATTERN)
-            tag = await queue.consume(self._on_message)
-            log.info("consuming", extra={"queue": settings.analyzer_queue})
-            self.ready.set()
-            await stop.wait()
+            while not stop.is_set():
+                connection = await self._connect(stop)
+                if connection is None:
+                    return
+                try:
+                    await self._consume_until(stop, connection)
+                finally:
+                    await connection.close()
+                if not stop.is_set():
+                    self.reconnects += 1
+                    log.warning("lost the broker connection; reconnecting")
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _consume_until(self, stop: asyncio.Event, connection: AbstractConnection) -> None:
+        settings = self.settings
+        closed = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: closed.set())
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=False)
+        self._channel = channel
+        await channel.set_qos(prefetch_count=settings.prefetch)
+        exchange = await channel.declare_exchange(
+            settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        self._exchange = exchange
+        dead_exchange = await channel.declare_exchange(
+            dead_letter_exchange(settings.exchange), aio_pika.ExchangeType.DIRECT, durable=True
+        )
+        dead_queue = await channel.declare_queue(
+            dead_letter_queue(settings.analyzer_queue), durable=True
+        )
+        await dead_queue.bind(dead_exchange, routing_key=settings.analyzer_queue)
+        arguments: FieldTable = {**queue_arguments(settings.exchange, settings.analyzer_queue)}
+        queue = await channel.declare_queue(
+            settings.analyzer_queue, durable=True, arguments=arguments
+        )
+        await queue.bind(exchange, routing_key=events.SUBMITTED_PATTERN)
+        tag = await queue.consume(self._on_message)
+        log.info("consuming", extra={"queue": settings.analyzer_queue})
+        self.ready.set()
+        stopping = asyncio.ensure_future(stop.wait())
+        dropped = asyncio.ensure_future(closed.wait())
+        await asyncio.wait([stopping, dropped], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        dropped.cancel()
+        if stop.is_set() and not closed.is_set():
             log.info("stopping: no new messages, finishing in-flight work")
             await queue.cancel(tag)
             await self._idle.wait()
-        finally:
-            await connection.close()
-            self._pool.shutdown(wait=True, cancel_futures=True)
 
-    async def _connect(self, stop: asyncio.Event) -> AbstractRobustConnection | None:
-        """The first connection, retried while the broker is away (robust connections
-        only restore themselves after a first success)."""
+    async def _connect(self, stop: asyncio.Event) -> AbstractConnection | None:
+        """A connection, retried while the broker is away; None once stopped."""
         url = with_heartbeat(self.settings.amqp_url, self.settings.heartbeat_s)
         while not stop.is_set():
             try:
-                return await aio_pika.connect_robust(
+                return await aio_pika.connect(
                     url, client_properties={"connection_name": "analyzer"}
                 )
             except (OSError, aio_pika.exceptions.AMQPError) as error:
@@ -134,10 +151,6 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=CONNECT_RETRY_S)
         return None
-
-    def _count_reconnect(self, *_: object) -> None:
-        self.reconnects += 1
-        log.warning("reconnected to the broker")
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         self._in_flight += 1
@@ -156,6 +169,7 @@ class Worker:
             except ValidationError as error:
                 await self._dead_letter(message, f"invalid ecg.submitted message: {error}")
                 return
+            log.info("analyzing", extra={"ecg_id": event.ecg_id, "attempt": event.attempt})
             try:
                 insights = await self._run_analysis(event)
             except Exception as error:
@@ -166,6 +180,7 @@ class Worker:
                 events.ANALYZED,
             )
             self.analyzed += 1
+            log.info("analyzed", extra={"ecg_id": event.ecg_id})
 
     async def _run_analysis(self, event: EcgSubmitted) -> Insights:
         assert self._pool is not None

@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from ecg_contracts.logs import request_id
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-
-from ecg_gateway.logs import request_id
 
 log = logging.getLogger("ecg_gateway.access")
 REQUEST_ID = "X-Request-ID"

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
-    AbstractRobustChannel,
-    AbstractRobustConnection,
 )
+from aiormq.abc import FieldTable
 from ecg_contracts import events
 from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted
 from ecg_contracts.topology import dead_letter_exchange, dead_letter_queue, queue_arguments
@@ -30,23 +31,26 @@ RETRY_DELAY_S = 1.0
 
 @dataclass
 class AmqpResources:
-    connection: AbstractRobustConnection
-    channel: AbstractRobustChannel
+    connection: AbstractConnection
+    channel: AbstractChannel
     exchange: AbstractExchange
+    closed: asyncio.Event
 
 
 @asynccontextmanager
 async def open_amqp(url: str, exchange_name: str, prefetch: int) -> AsyncIterator[AmqpResources]:
-    connection = await aio_pika.connect_robust(
-        url, client_properties={"connection_name": "gateway"}
-    )
+    """A plain (not robust) connection: when it drops, the caller rebuilds everything,
+    declarations and consumers included, so nothing depends on automatic restoration."""
+    connection = await aio_pika.connect(url, client_properties={"connection_name": "gateway"})
+    closed = asyncio.Event()
+    connection.close_callbacks.add(lambda *_: closed.set())
     try:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=prefetch)
         exchange = await channel.declare_exchange(
             exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        yield AmqpResources(connection, channel, exchange)
+        yield AmqpResources(connection, channel, exchange, closed)
     finally:
         await connection.close()
 
@@ -94,16 +98,15 @@ class AmqpEventPublisher:
 
 
 async def declare_consumer_queue(
-    channel: AbstractRobustChannel, exchange: AbstractExchange, queue_name: str, patterns: list[str]
+    channel: AbstractChannel, exchange: AbstractExchange, queue_name: str, patterns: list[str]
 ) -> AbstractQueue:
     dead_exchange = await channel.declare_exchange(
         dead_letter_exchange(exchange.name), aio_pika.ExchangeType.DIRECT, durable=True
     )
     dead_queue = await channel.declare_queue(dead_letter_queue(queue_name), durable=True)
     await dead_queue.bind(dead_exchange, routing_key=queue_name)
-    queue = await channel.declare_queue(
-        queue_name, durable=True, arguments=queue_arguments(exchange.name, queue_name)
-    )
+    arguments: FieldTable = {**queue_arguments(exchange.name, queue_name)}
+    queue = await channel.declare_queue(queue_name, durable=True, arguments=arguments)
     for pattern in patterns:
         await queue.bind(exchange, routing_key=pattern)
     return queue

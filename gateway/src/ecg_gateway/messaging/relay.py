@@ -21,7 +21,7 @@ from ecg_gateway.services import Clock, submitted_event, utc_now
 from ecg_gateway.store.ports import EcgRepository
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 10.0
 
 
 class OutboxRelay:
@@ -83,6 +83,7 @@ class OutboxRelay:
                 record.owner_id, record.ecg_id, attempt, self._clock() + self._dispatch_timeout
             )
             self.published += 1
+            log.info("dispatched", extra={"ecg_id": record.ecg_id, "attempt": attempt})
 
     async def run(self) -> None:
         backoff = self._poll_s
@@ -90,7 +91,12 @@ class OutboxRelay:
             try:
                 await self.drain()
                 backoff = self._poll_s
-            except Exception as error:
+            except (Exception, asyncio.CancelledError) as error:
+                task = asyncio.current_task()
+                if isinstance(error, asyncio.CancelledError) and task and task.cancelling():
+                    raise
+                # A confirm future cancelled by a dropped connection raises CancelledError
+                # too; that must not end the relay.
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 log.warning(
                     "outbox relay failed; retrying", extra={"error": repr(error), "in_s": backoff}

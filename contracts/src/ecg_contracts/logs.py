@@ -1,4 +1,5 @@
-"""Structured JSON logs, one object per line, with the request id when there is one."""
+"""Structured JSON logs for both services: one object per line, with the extras and the
+request id when there is one."""
 
 from __future__ import annotations
 
