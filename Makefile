@@ -5,7 +5,7 @@ UV ?= uv
 GATEWAY_PORT ?= 8000
 
 .PHONY: install run test test-unit test-integration test-e2e lint format clean services services-down \
-        asyncapi bench-analyzer
+        asyncapi bench-analyzer docker-build docker-run docker-down
 
 install: ## Install uv (when missing) and every workspace dependency from the lock file
 	@command -v $(UV) >/dev/null || $(PYTHON) -m pip install --quiet uv
@@ -50,3 +50,30 @@ bench-analyzer: install ## Analyzer speed, side by side with NeuroKit2 (see benc
 clean: ## Remove caches and the virtual environment (not the services' data: see services-down)
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- Docker: one image per service and the compose stack (deploy/README.md) -------------------
+DOCKER ?= docker
+DEPLOY_ENV ?= deploy/.env
+IMAGE_TAG ?= latest
+COMPOSE = IMAGE_TAG=$(IMAGE_TAG) DEPLOY_ENV_FILE=$(abspath $(DEPLOY_ENV)) \
+	$(DOCKER) compose --env-file $(DEPLOY_ENV) -f deploy/docker-compose.yml
+DOCKER_ENGINE_CHECK = @$(DOCKER) info >/dev/null 2>&1 || { \
+	echo "make $@: no Docker engine reachable ('$(DOCKER) info' failed); start Docker or point DOCKER_HOST at one" >&2; exit 1; }
+DEPLOY_ENV_CHECK = @test -f $(DEPLOY_ENV) || { \
+	echo "make $@: $(DEPLOY_ENV) is missing: cp deploy/.env.example $(DEPLOY_ENV) and set its secrets (deploy/README.md)" >&2; exit 1; }
+
+docker-build: ## Build the images ecg-gateway:$(IMAGE_TAG) and ecg-analyzer:$(IMAGE_TAG)
+	$(DOCKER_ENGINE_CHECK)
+	$(DOCKER) build -f deploy/gateway.Dockerfile -t ecg-gateway:$(IMAGE_TAG) .
+	$(DOCKER) build -f deploy/analyzer.Dockerfile -t ecg-analyzer:$(IMAGE_TAG) .
+
+docker-run: ## Build and start the compose stack in the background (settings: deploy/.env)
+	$(DOCKER_ENGINE_CHECK)
+	$(DEPLOY_ENV_CHECK)
+	$(COMPOSE) up -d --build --wait
+	@echo "gateway on http://$$($(COMPOSE) port gateway 8000); logs: docker compose --env-file $(DEPLOY_ENV) -f deploy/docker-compose.yml logs -f"
+
+docker-down: ## Stop the compose stack (its volumes stay: add -v by hand to delete the data)
+	$(DOCKER_ENGINE_CHECK)
+	$(DEPLOY_ENV_CHECK)
+	$(COMPOSE) down
