@@ -12,6 +12,7 @@ import importlib.util
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -50,7 +51,9 @@ def wait_until_ready(urls: ServiceUrls, timeout_s: float = 90.0) -> None:
             )
             with client:
                 client.admin.command("ping")
-            asyncio.run(_amqp_probe(urls.amqp_url))
+            # In a thread of its own: the first request may come from inside a running loop.
+            with ThreadPoolExecutor(max_workers=1) as thread:
+                thread.submit(asyncio.run, _amqp_probe(urls.amqp_url)).result()
             return
         except Exception as error:
             last_error = error

@@ -28,6 +28,11 @@ def always_raises(event: EcgSubmitted) -> Insights:
     raise RuntimeError(f"analysis of {event.ecg_id} exploded")
 
 
+def three_second_analysis(event: EcgSubmitted) -> Insights:
+    time.sleep(3)
+    return analyze_submitted(event)
+
+
 def slow_analysis(event: EcgSubmitted) -> Insights:
     """Holds a worker process for 16 s: three 5 s heartbeats would be missed on the loop."""
     time.sleep(16)
@@ -41,6 +46,8 @@ class Harness:
     results: AbstractQueue
     channel: aio_pika.abc.AbstractChannel
     names: dict[str, str]
+    stop: asyncio.Event
+    task: asyncio.Task[None]
 
     async def send(self, body: bytes, routing_key: str = events.SUBMITTED) -> None:
         await self.exchange.publish(
@@ -82,13 +89,14 @@ async def start_worker(
             **overrides,
         )
         worker = Worker(settings, analyze=analyze)
-        tasks.append(asyncio.create_task(worker.run(stop)))
+        task = asyncio.create_task(worker.run(stop))
+        tasks.append(task)
         await asyncio.wait_for(worker.ready.wait(), timeout=20)
         exchange = await channel.get_exchange(amqp_names["exchange"])
         results = await channel.declare_queue(amqp_names["observer_queue"], durable=False)
         await results.bind(exchange, events.ANALYZED_PATTERN)
         await results.bind(exchange, events.ANALYSIS_FAILED_PATTERN)
-        return Harness(worker, exchange, results, channel, amqp_names)
+        return Harness(worker, exchange, results, channel, amqp_names, stop, task)
 
     yield start
     stop.set()
@@ -204,3 +212,23 @@ async def test_a_long_analysis_keeps_the_connection_and_is_acked_once(
     assert harness.worker.reconnects == 0
     assert harness.worker.analyzed == 1
     assert await harness.depth(harness.names["analyzer_queue"]) == 0
+
+
+async def test_stopping_finishes_in_flight_work_and_acks_it(start_worker: HarnessFactory) -> None:
+    harness: Harness = await start_worker(analyze=three_second_analysis)
+    await harness.send(submitted("in-flight", [1, -1, 1]).model_dump_json().encode())
+    for _ in range(500):
+        if harness.worker.in_flight:
+            break
+        await asyncio.sleep(0.02)
+    assert harness.worker.in_flight == 1
+    harness.stop.set()
+    await asyncio.wait_for(harness.task, timeout=20)
+    await harness.send(submitted("after-stop", [1, -1]).model_dump_json().encode())
+    result = EcgAnalyzed.model_validate_json((await harness.next_result()).body)
+    assert result.ecg_id == "in-flight"
+    assert harness.worker.analyzed == 1
+    with pytest.raises(AssertionError, match="no result"):
+        await harness.next_result(timeout_s=1)
+    await asyncio.sleep(0.5)
+    assert await harness.depth(harness.names["analyzer_queue"]) == 1, "nobody consumes any more"

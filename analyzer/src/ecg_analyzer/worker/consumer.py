@@ -80,6 +80,11 @@ class Worker:
         self.failed = 0
         self.reconnects = 0
 
+    @property
+    def in_flight(self) -> int:
+        """Messages being handled right now."""
+        return self._in_flight
+
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then finish in-flight work and close.
 

@@ -1,0 +1,110 @@
+"""The EcgRepository contract, run against the in-memory fake and the MongoDB adapter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_indexes
+from ecg_gateway.store.ports import EcgRepository
+from ecg_gateway.store.records import EcgAlreadyExists, EcgRecord, StoredLead
+
+from tests.fakes import InMemoryEcgRepository
+from tests.services import ServiceUrls
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def ecg(ecg_id: str, owner: str = "owner-a", at: datetime = T0) -> EcgRecord:
+    return EcgRecord(
+        owner_id=owner,
+        ecg_id=ecg_id,
+        date=at,
+        sampling_rate_hz=250.0,
+        submitted_at=at,
+        content_hash=f"hash-{ecg_id}",
+        leads=[StoredLead("I", 3, "int16", b"\x01\x00\xff\xff\x02\x00")],
+    )
+
+
+@pytest.fixture(params=["in-memory", "mongo"])
+async def repository(
+    request: pytest.FixtureRequest, services: ServiceUrls, mongo_db_name: str
+) -> AsyncIterator[EcgRepository]:
+    if request.param == "in-memory":
+        yield InMemoryEcgRepository()
+        return
+    db_name = mongo_db_name
+    client = create_client(services.mongo_url)
+    await create_indexes(client[db_name])
+    yield MongoEcgRepository(client[db_name])
+    await client.close()
+
+
+async def test_a_stored_ecg_reads_back_with_its_bytes(repository: EcgRepository) -> None:
+    await repository.insert(ecg("e1"))
+    stored = await repository.get("owner-a", "e1")
+    assert stored == ecg("e1")
+    assert await repository.get("owner-b", "e1") is None
+
+
+async def test_ids_are_unique_per_owner_only(repository: EcgRepository) -> None:
+    await repository.insert(ecg("same"))
+    with pytest.raises(EcgAlreadyExists):
+        await repository.insert(ecg("same"))
+    await repository.insert(ecg("same", owner="owner-b"))
+
+
+async def test_listing_is_newest_first_and_resumes_after_a_cursor(
+    repository: EcgRepository,
+) -> None:
+    for minute in range(5):
+        await repository.insert(ecg(f"m{minute}", at=T0 + timedelta(minutes=minute)))
+    await repository.insert(ecg("twin", at=T0 + timedelta(minutes=4)))
+    await repository.insert(ecg("foreign", owner="owner-b"))
+    first = await repository.list_page("owner-a", 3, None)
+    assert [row.ecg_id for row in first] == ["twin", "m4", "m3"]
+    last = first[-1]
+    rest = await repository.list_page("owner-a", 10, (last.submitted_at, last.ecg_id))
+    assert [row.ecg_id for row in rest] == ["m2", "m1", "m0"]
+    assert rest[0].lead_names == ["I"]
+
+
+async def test_only_a_pending_ecg_takes_a_result(repository: EcgRepository) -> None:
+    await repository.insert(ecg("r"))
+    assert await repository.record_result("owner-a", "r", "done", {"version": 1}, None) == "stored"
+    assert await repository.record_result("owner-a", "r", "failed", None, "late") == "duplicate"
+    assert await repository.record_result("owner-a", "ghost", "done", {}, None) == "unknown"
+    stored = await repository.get("owner-a", "r")
+    assert stored is not None
+    assert (stored.status, stored.insights, stored.error) == ("done", {"version": 1}, None)
+
+
+async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: EcgRepository) -> None:
+    await repository.insert(ecg("d"))
+    assert await repository.count_due_dispatch(T0) == 1
+    claimed = await repository.claim_due_dispatch(T0, T0 + timedelta(seconds=30))
+    assert claimed is not None
+    assert claimed.ecg_id == "d"
+    assert claimed.leads == ecg("d").leads
+    assert await repository.claim_due_dispatch(T0 + timedelta(seconds=10), T0) is None
+    again = await repository.claim_due_dispatch(
+        T0 + timedelta(seconds=31), T0 + timedelta(minutes=1)
+    )
+    assert again is not None
+    await repository.mark_dispatched("owner-a", "d", 1, T0 + timedelta(minutes=5))
+    assert await repository.claim_due_dispatch(T0 + timedelta(minutes=4), T0) is None
+    redo = await repository.claim_due_dispatch(T0 + timedelta(minutes=5), T0 + timedelta(minutes=6))
+    assert redo is not None
+    assert redo.dispatch_attempts == 1
+    await repository.record_result("owner-a", "d", "done", {}, None)
+    assert await repository.claim_due_dispatch(T0 + timedelta(days=1), T0) is None
+    assert await repository.count_due_dispatch(T0 + timedelta(days=1)) == 0
+
+
+async def test_delete_removes_the_ecg(repository: EcgRepository) -> None:
+    await repository.insert(ecg("gone"))
+    assert await repository.delete("owner-a", "gone") is True
+    assert await repository.get("owner-a", "gone") is None
+    assert await repository.delete("owner-a", "gone") is False
