@@ -11,16 +11,27 @@ from pymongo import AsyncMongoClient
 
 from tests.services import ServiceUrls, real_services
 
+SERVICES_USED = pytest.StashKey[ServiceUrls]()
+
 
 @pytest.fixture(scope="session")
 def services(request: pytest.FixtureRequest) -> Iterator[ServiceUrls]:
     with real_services() as urls:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(
-                f"real services from {urls.source}: mongo={urls.mongo_url} amqp={urls.amqp_url}"
-            )
+        request.config.stash[SERVICES_USED] = urls
         yield urls
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Say where the real services came from, so a run shows they were not skipped."""
+    urls = config.stash.get(SERVICES_USED, None)
+    if urls is None:
+        terminalreporter.write_line("real services: not used by the selected tests")
+    else:
+        terminalreporter.write_line(
+            f"real services: {urls.source}; mongo={urls.mongo_url} amqp={urls.amqp_url}"
+        )
 
 
 @pytest.fixture
