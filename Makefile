@@ -4,7 +4,7 @@ PYTHON ?= python3
 UV ?= uv
 GATEWAY_PORT ?= 8000
 
-.PHONY: install run test test-unit test-integration test-e2e lint format clean services services-down \
+.PHONY: install run test test-tools test-unit test-integration test-e2e lint format clean services services-down \
         asyncapi bench-analyzer docker-build docker-run docker-down
 
 install: ## Install uv (when missing) and every workspace dependency from the lock file
@@ -25,7 +25,13 @@ run: install services ## Gateway on :8000 and the analyzer, as separate processe
 	echo "gateway on http://localhost:$(GATEWAY_PORT) (pid $$gw), analyzer pid $$an; Ctrl-C stops both"; \
 	wait -n $$gw $$an
 
-test: install services ## Unit, integration and e2e tests against the real services
+test-tools: ## Debian's headless Chromium, for the test that renders /docs (installed as root when missing)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  echo "installing chromium with apt-get" && (apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null; } || \
+	  echo "chromium is missing and cannot be installed here: the docs render test will fail" >&2
+
+test: install services test-tools ## Unit, integration and e2e tests against the real services
 	@eval "$$($(PYTHON) deploy/services.py env)"; \
 	$(UV) run --no-sync pytest -v tests
 
