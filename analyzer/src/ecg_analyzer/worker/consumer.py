@@ -105,7 +105,8 @@ class Worker:
                     self.reconnects += 1
                     log.warning("lost the broker connection; reconnecting")
         finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # Joining the worker processes blocks: not on the event loop.
+            await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
 
     async def _consume_until(self, stop: asyncio.Event, connection: AbstractConnection) -> None:
         settings = self.settings
