@@ -56,14 +56,21 @@ def add_routes(app: web.Application) -> None:
 
 
 async def ensure_admin(app: web.Application) -> None:
+    """Create the configured admin when there is none; warn while the development
+    password still opens it, whatever the settings say now."""
     settings = app[state.SETTINGS]
-    if await app[state.USERS].admin_exists():
-        return
-    with contextlib.suppress(UsernameTaken):
-        await app[state.USER_SERVICE].create(
-            settings.admin_username, settings.admin_password.get_secret_value(), "admin"
+    users = app[state.USER_SERVICE]
+    if not await app[state.USERS].admin_exists():
+        with contextlib.suppress(UsernameTaken):
+            await users.create(
+                settings.admin_username, settings.admin_password.get_secret_value(), "admin"
+            )
+            log.info("admin user created", extra={"username": settings.admin_username})
+    if await users.authenticate(settings.admin_username, DEV_ADMIN_PASSWORD):
+        log.warning(
+            "the admin still has the development default password 'adminpass': change it",
+            extra={"username": settings.admin_username},
         )
-        log.info("admin user created", extra={"username": settings.admin_username})
 
 
 async def mongo_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -122,8 +129,6 @@ async def background_ctx(app: web.Application) -> AsyncIterator[None]:
 def warn_about_dev_defaults(settings: GatewaySettings) -> None:
     if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
         log.warning("ECG_JWT_SECRET is the development default: set it outside development")
-    if settings.admin_password.get_secret_value() == DEV_ADMIN_PASSWORD:
-        log.warning("the admin password is the development default 'adminpass'")
 
 
 async def create_app(settings: GatewaySettings) -> web.Application:

@@ -64,19 +64,19 @@ class Gateway:
 def gateway_settings(
     services: ServiceUrls, db: str, names: dict[str, str], **overrides: Any
 ) -> GatewaySettings:
-    return GatewaySettings(
-        mongo_url=services.mongo_url,
-        amqp_url=services.amqp_url,
-        mongo_db=db,
-        exchange=names["exchange"],
-        results_queue=names["results_queue"],
-        jwt_secret=JWT_SECRET,
-        admin_username="admin",
-        admin_password="adminpass",
-        outbox_poll_s=0.2,
-        outbox_lease_s=2,
-        **overrides,
-    )
+    values: dict[str, Any] = {
+        "mongo_url": services.mongo_url,
+        "amqp_url": services.amqp_url,
+        "mongo_db": db,
+        "exchange": names["exchange"],
+        "results_queue": names["results_queue"],
+        "jwt_secret": JWT_SECRET,
+        "admin_username": "admin",
+        "admin_password": "adminpass",
+        "outbox_poll_s": 0.2,
+        "outbox_lease_s": 2,
+    }
+    return GatewaySettings(**(values | overrides))
 
 
 GatewayFactory = Callable[..., Awaitable[Gateway]]

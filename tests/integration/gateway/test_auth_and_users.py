@@ -5,7 +5,7 @@ import time
 import jwt
 import pytest
 
-from tests.integration.gateway.conftest import JWT_SECRET, Gateway
+from tests.integration.gateway.conftest import JWT_SECRET, Gateway, GatewayFactory
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +143,17 @@ async def test_a_disabled_users_tokens_stop_working_at_once(gateway: Gateway) ->
     assert login.status == 401
     await gateway.client.patch(f"/users/{user_id}", json={"disabled": False}, headers=admin)
     assert (await gateway.client.get("/users/me", headers=user)).status == 200
+
+
+async def test_start_up_warns_while_the_admin_has_the_default_password(
+    caplog: pytest.LogCaptureFixture, make_gateway: GatewayFactory
+) -> None:
+    await make_gateway()
+    assert any("development default password" in r.getMessage() for r in caplog.records)
+
+
+async def test_no_warning_once_the_admin_password_is_not_the_default(
+    caplog: pytest.LogCaptureFixture, make_gateway: GatewayFactory
+) -> None:
+    await make_gateway(admin_password="a-strong-admin-password")
+    assert not any("development default password" in r.getMessage() for r in caplog.records)

@@ -305,8 +305,8 @@ async def test_bad_input_gets_a_clear_problem(
 async def test_a_body_over_the_limit_gets_413_without_being_buffered(
     make_gateway: GatewayFactory,
 ) -> None:
-    limit = 1024 * 1024
-    gateway = await make_gateway(max_body_bytes=limit)
+    gateway = await make_gateway()
+    assert gateway.settings.max_body_bytes == 64 * 1024 * 1024
     user, _ = await gateway.new_user()
     sent = 0
     chunk = b"1," * 32768
