@@ -21,7 +21,10 @@ from ecg_contracts.signal import INT32_MAX, INT32_MIN
 EcgId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
 ]
-LeadName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+LeadName = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+"""1-32 characters, no control characters."""
 Sample = Annotated[StrictInt, Field(ge=INT32_MIN, le=INT32_MAX)]
 Role = Literal["admin", "user"]
 Status = Literal["pending", "done", "failed"]

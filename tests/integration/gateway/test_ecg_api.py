@@ -179,6 +179,13 @@ BAD_INPUT: list[tuple[str, bytes | str, dict[str, str], int, str | None]] = [
         "leads.0.name",
     ),
     (
+        "control character in a lead name",
+        json.dumps({"leads": [{"name": "I\u0000", "signal": [1]}]}),
+        {},
+        422,
+        "leads.0.name",
+    ),
+    (
         "long lead name",
         json.dumps({"leads": [{"name": "x" * 33, "signal": [1]}]}),
         {},

@@ -24,6 +24,8 @@ def test_a_minimal_ecg_is_valid() -> None:
         ({"leads": []}, "leads"),
         ({"leads": [lead(name="")]}, "leads.0.name"),
         ({"leads": [lead(name="x" * 33)]}, "leads.0.name"),
+        ({"leads": [lead(name="I\x00x")]}, "leads.0.name"),
+        ({"leads": [lead(name="V1\n")]}, "leads.0.name"),
         ({"leads": [lead(), lead()]}, "leads"),
         ({"leads": [lead(number_of_samples=4)]}, "leads.0"),
         ({"leads": [lead(signal=[])]}, "leads.0.signal"),
