@@ -17,8 +17,8 @@ services: ## Find or start RabbitMQ and a MongoDB-wire server (idempotent)
 services-down: ## Stop the services `make services` started
 	$(PYTHON) deploy/services.py down
 
-run: install services ## Gateway on :8000 and the analyzer, as separate processes; Ctrl-C stops both
-	@eval "$$($(PYTHON) deploy/services.py env)"; \
+run: install ## Gateway on :8000 and the analyzer, as separate processes; Ctrl-C stops both
+	@services=$$($(PYTHON) deploy/services.py env) || exit 1; eval "$$services"; \
 	trap 'kill $$gw $$an 2>/dev/null; wait' INT TERM EXIT; \
 	ECG_PORT=$(GATEWAY_PORT) $(UV) run --no-sync python -m ecg_gateway & gw=$$!; \
 	$(UV) run --no-sync python -m ecg_analyzer & an=$$!; \
@@ -31,8 +31,8 @@ test-tools: ## Debian's headless Chromium, for the test that renders /docs (inst
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null; } || \
 	  echo "chromium is missing and cannot be installed here: the docs render test will fail" >&2
 
-test: install services test-tools ## Unit, integration and e2e tests against the real services
-	@eval "$$($(PYTHON) deploy/services.py env)"; \
+test: install test-tools ## Unit, integration and e2e tests against the real services (started when needed)
+	@services=$$($(PYTHON) deploy/services.py env) || exit 1; eval "$$services"; \
 	$(UV) run --no-sync pytest -v tests
 
 test-unit: install

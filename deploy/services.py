@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -125,10 +126,10 @@ def amqp_ready_docker() -> bool:
 # --- Local RabbitMQ ----------------------------------------------------------------------
 
 
-def ensure_rabbitmq(state: dict[str, object]) -> None:
+def ensure_rabbitmq(state: dict[str, object]) -> str:
     if port_open(AMQP_PORT):
         log(f"reusing the AMQP server on 127.0.0.1:{AMQP_PORT}")
-        return
+        return f"the AMQP server already on 127.0.0.1:{AMQP_PORT}"
     if not shutil.which("rabbitmq-server") and not Path("/usr/sbin/rabbitmq-server").exists():
         if os.geteuid() != 0 or not shutil.which("apt-get"):
             raise SystemExit(
@@ -151,6 +152,7 @@ def ensure_rabbitmq(state: dict[str, object]) -> None:
     state["rabbitmq"] = True
     save_state(state)
     log(f"RabbitMQ ready on 127.0.0.1:{AMQP_PORT}")
+    return f"rabbitmq-server started on 127.0.0.1:{AMQP_PORT}"
 
 
 def rabbitmq_started() -> bool:
@@ -213,10 +215,10 @@ def ferretdb_binary() -> Path:
     return local
 
 
-def ensure_mongo(state: dict[str, object]) -> None:
+def ensure_mongo(state: dict[str, object]) -> str:
     if port_open(MONGO_PORT):
         log(f"reusing the MongoDB-wire server on 127.0.0.1:{MONGO_PORT}")
-        return
+        return f"the MongoDB-wire server already on 127.0.0.1:{MONGO_PORT}"
     data_dir = STATE_DIR / "mongo-data"
     data_dir.mkdir(parents=True, exist_ok=True)
     log_file = (STATE_DIR / "mongo.log").open("ab")
@@ -251,6 +253,7 @@ def ensure_mongo(state: dict[str, object]) -> None:
     save_state(state)
     wait_for(lambda: port_open(MONGO_PORT), kind, 60)
     log(f"{kind} ready on 127.0.0.1:{MONGO_PORT} (pid {process.pid}, data in {data_dir})")
+    return f"{kind} started on 127.0.0.1:{MONGO_PORT}"
 
 
 # --- Commands ----------------------------------------------------------------------------
@@ -263,21 +266,23 @@ def urls() -> tuple[str, str]:
     )
 
 
-def up() -> tuple[str, str]:
+def up() -> tuple[str, str, str]:
+    """The MongoDB and AMQP URLs, and a description of where they come from."""
     state = load_state()
     if os.environ.get("MONGO_URL") and os.environ.get("AMQP_URL"):
         log("using MONGO_URL and AMQP_URL from the environment")
-        return urls()
+        return (*urls(), "MONGO_URL and AMQP_URL from the environment")
     if docker_available():
         log("Docker engine reachable: using containers")
         docker_up(state)
-        return urls()
+        return (*urls(), "Docker containers mongo:7 and rabbitmq:3-management")
     log("no Docker engine: using local servers")
+    parts = []
     if not os.environ.get("AMQP_URL"):
-        ensure_rabbitmq(state)
+        parts.append(ensure_rabbitmq(state))
     if not os.environ.get("MONGO_URL"):
-        ensure_mongo(state)
-    return urls()
+        parts.append(ensure_mongo(state))
+    return (*urls(), "local servers: " + ", ".join(parts))
 
 
 def down() -> None:
@@ -299,12 +304,13 @@ def down() -> None:
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "up"
     if command == "up":
-        mongo_url, amqp_url = up()
+        mongo_url, amqp_url, _ = up()
         log(f"MONGO_URL={mongo_url}")
         log(f"AMQP_URL={amqp_url}")
     elif command == "env":
-        mongo_url, amqp_url = up()
+        mongo_url, amqp_url, source = up()
         print(f"export MONGO_URL={mongo_url}\nexport AMQP_URL={amqp_url}")
+        print(f"export SERVICES_SOURCE={shlex.quote(source)}")
     elif command == "down":
         down()
     else:

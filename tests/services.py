@@ -41,7 +41,8 @@ def deploy_services() -> ModuleType:
     return module
 
 
-def wait_until_ready(urls: ServiceUrls, timeout_s: float = 90.0) -> None:
+def wait_until_ready(urls: ServiceUrls, timeout_s: float = 90.0) -> ServiceUrls:
+    """Probe both servers until they answer; the result names what answered."""
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -50,20 +51,35 @@ def wait_until_ready(urls: ServiceUrls, timeout_s: float = 90.0) -> None:
                 urls.mongo_url, serverSelectionTimeoutMS=2000
             )
             with client:
-                client.admin.command("ping")
+                info = client.admin.command("buildInfo")
             # In a thread of its own: the first request may come from inside a running loop.
             with ThreadPoolExecutor(max_workers=1) as thread:
-                thread.submit(asyncio.run, _amqp_probe(urls.amqp_url)).result()
-            return
+                broker = thread.submit(asyncio.run, _amqp_probe(urls.amqp_url)).result()
+            database = (
+                f"FerretDB {info['ferretdbVersion']}"
+                if "ferretdbVersion" in info
+                else f"MongoDB {info.get('version')}"
+            )
+            return ServiceUrls(
+                urls.mongo_url, urls.amqp_url, f"{urls.source} [{database}, {broker}]"
+            )
         except Exception as error:
             last_error = error
             time.sleep(0.5)
     raise RuntimeError(f"services not ready after {timeout_s} s: {last_error!r}")
 
 
-async def _amqp_probe(url: str) -> None:
+async def _amqp_probe(url: str) -> str:
     connection = await aio_pika.connect(url, timeout=5)
+    transport = connection.transport
+    assert transport is not None
+    properties = transport.connection.server_properties
     await connection.close()
+
+    def text(value: object) -> str:
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    return f"{text(properties.get('product'))} {text(properties.get('version'))}"
 
 
 @contextlib.contextmanager
@@ -71,9 +87,9 @@ def real_services() -> Iterator[ServiceUrls]:
     services = deploy_services()
     mongo_env, amqp_env = services.urls()
     if os.environ.get("MONGO_URL") and os.environ.get("AMQP_URL"):
-        urls = ServiceUrls(mongo_env, amqp_env, "environment (MONGO_URL, AMQP_URL)")
-        wait_until_ready(urls)
-        yield urls
+        source = os.environ.get("SERVICES_SOURCE") or "MONGO_URL and AMQP_URL from the environment"
+        urls = ServiceUrls(mongo_env, amqp_env, source)
+        yield wait_until_ready(urls)
         return
     if services.docker_available():
         from testcontainers.core.container import DockerContainer
@@ -87,17 +103,11 @@ def real_services() -> Iterator[ServiceUrls]:
                 f"amqp://guest:guest@{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(5672)}/",
                 "testcontainers (mongo:7, rabbitmq:3-management)",
             )
-            wait_until_ready(urls)
-            yield urls
+            yield wait_until_ready(urls)
         return
-    mongo_url, amqp_url = services.up()
-    state = services.load_state()
-    kind = state.get("mongo_kind", "already running")
-    urls = ServiceUrls(
-        mongo_url, amqp_url, f"local servers (rabbitmq-server, MongoDB-wire: {kind})"
-    )
-    wait_until_ready(urls)
-    yield urls
+    mongo_url, amqp_url, source = services.up()
+    urls = ServiceUrls(mongo_url, amqp_url, source)
+    yield wait_until_ready(urls)
 
 
 def broker_control_command(urls: ServiceUrls) -> list[str] | None:
