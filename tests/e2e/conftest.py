@@ -92,6 +92,7 @@ def stack(
         "ECG_POOL_SIZE": "1",
         "ECG_OUTBOX_POLL_S": "0.2",
         "ECG_OUTBOX_LEASE_S": "2",
+        "ECG_LOG_LEVEL": "DEBUG",
     }
     stack = Stack(base_url=f"http://127.0.0.1:{port}", env=env, log_dir=tmp_path)
     yield stack

@@ -51,7 +51,20 @@ def test_ecgs_accepted_while_rabbitmq_is_down_are_all_analyzed(
         try:
             result = api.wait_done(alice, ecg_id, timeout_s=60)
         except AssertionError:
-            print(stack.log("gateway"), stack.log("analyzer"))
+            queues = subprocess.run(
+                [
+                    *broker_ctl,
+                    "list_queues",
+                    "name",
+                    "messages_ready",
+                    "messages_unacknowledged",
+                    "consumers",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            print(queues.stdout, stack.log("gateway"), stack.log("analyzer"))
             raise
         assert result["status"] == "done"
     zero_crossings = [

@@ -36,5 +36,5 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("aiormq").setLevel(logging.WARNING)
-    logging.getLogger("aio_pika").setLevel(logging.WARNING)
+    for chatty in ("aiormq", "aio_pika", "pymongo", "asyncio"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

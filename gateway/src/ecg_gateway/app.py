@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from ecg_contracts import events
@@ -77,9 +77,25 @@ async def mongo_ctx(app: web.Application) -> AsyncIterator[None]:
     client = app[state.MONGO]
     await client.admin.command("ping")
     await create_indexes(client[app[state.SETTINGS].mongo_db])
+
     await ensure_admin(app)
     yield
     await client.close()
+
+
+def server_quirks_ctx(
+    ecgs: MongoEcgRepository,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def adapt(app: web.Application) -> AsyncIterator[None]:
+        if await ecgs.adapt_to_server():
+            log.warning(
+                "FerretDB detected: ECG updates are serialized in this gateway, because "
+                "FerretDB does not isolate concurrent updates of one document; run one "
+                "gateway per FerretDB"
+            )
+        yield
+
+    return adapt
 
 
 async def maintain_amqp(app: web.Application) -> None:
@@ -168,6 +184,7 @@ async def create_app(settings: GatewaySettings) -> web.Application:
         ecgs, settings.max_total_samples, on_accepted=relay.kick, observer=metrics
     )
     app.cleanup_ctx.append(mongo_ctx)
+    app.cleanup_ctx.append(server_quirks_ctx(ecgs))
     app.cleanup_ctx.append(background_ctx)
     add_routes(app)
     return app

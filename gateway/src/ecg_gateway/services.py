@@ -176,6 +176,7 @@ class EcgService:
             status = "done" if isinstance(event, EcgAnalyzed) else "failed"
             lag = (self._clock() - event.occurred_at).total_seconds()
             self._observer.result_stored(status, lag)
+            log.info("result stored", extra={"ecg_id": event.ecg_id, "status": status})
         elif outcome == "unknown":
             log.warning(
                 "result for an unknown ECG dropped",

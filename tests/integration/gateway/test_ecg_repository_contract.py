@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -38,7 +39,9 @@ async def repository(
     db_name = mongo_db_name
     client = create_client(services.mongo_url)
     await create_indexes(client[db_name])
-    yield MongoEcgRepository(client[db_name])
+    repository = MongoEcgRepository(client[db_name])
+    await repository.adapt_to_server()
+    yield repository
     await client.close()
 
 
@@ -108,3 +111,22 @@ async def test_delete_removes_the_ecg(repository: EcgRepository) -> None:
     assert await repository.delete("owner-a", "gone") is True
     assert await repository.get("owner-a", "gone") is None
     assert await repository.delete("owner-a", "gone") is False
+
+
+async def test_a_stored_result_survives_concurrent_dispatch_updates(
+    repository: EcgRepository,
+) -> None:
+    """FerretDB loses one of two concurrent updates of a document unless the adapter
+    serializes them; a result reported as stored must stay stored."""
+    for index in range(40):
+        ecg_id = f"race-{index}"
+        await repository.insert(ecg(ecg_id))
+        outcomes = await asyncio.gather(
+            repository.claim_due_dispatch(T0, T0 + timedelta(seconds=30)),
+            repository.record_result("owner-a", ecg_id, "done", {"n": index}, None),
+            repository.mark_dispatched("owner-a", ecg_id, 1, T0 + timedelta(minutes=5)),
+        )
+        stored = await repository.get("owner-a", ecg_id)
+        assert stored is not None
+        if outcomes[1] == "stored":
+            assert (stored.status, stored.insights) == ("done", {"n": index}), ecg_id

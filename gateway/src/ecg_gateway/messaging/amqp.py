@@ -130,6 +130,7 @@ async def consume_results(queue: AbstractQueue, handler: ResultHandler) -> str:
                 )
                 await message.reject(requeue=False)
                 return
+            log.debug("result received", extra={"ecg_id": event.ecg_id, "type": event.type})
             try:
                 await handler(event)
             except Exception:
