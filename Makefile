@@ -5,7 +5,7 @@ UV ?= uv
 GATEWAY_PORT ?= 8000
 
 .PHONY: install run test test-tools test-unit test-integration test-e2e lint format clean services services-down \
-        asyncapi bench-analyzer docker-build docker-run docker-down
+        asyncapi bench-analyzer bench-gateway docker-build docker-run docker-down
 
 install: ## Install uv (when missing) and every workspace dependency from the lock file
 	@command -v $(UV) >/dev/null || $(PYTHON) -m pip install --quiet uv
@@ -52,6 +52,9 @@ asyncapi: install ## Regenerate contracts/asyncapi.yaml from the models
 
 bench-analyzer: install ## Analyzer speed, side by side with NeuroKit2 (see benchmarks/)
 	$(UV) run --no-sync python benchmarks/bench_analyzer.py
+
+bench-gateway: install ## Stack throughput on the real services: uploads accepted/s, time to insights
+	$(UV) run --no-sync python benchmarks/bench_gateway.py
 
 clean: ## Remove caches and the virtual environment (not the services' data: see services-down)
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov

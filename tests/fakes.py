@@ -76,15 +76,22 @@ class InMemoryEcgRepository:
         self.rows[(owner_id, ecg_id)] = (updated, None)
         return "stored"
 
-    async def claim_due_dispatch(self, now: datetime, lease_until: datetime) -> EcgRecord | None:
-        due = [
+    def _due(self, now: datetime) -> list[tuple[datetime, tuple[str, str]]]:
+        return sorted(
             (due_at, key)
             for key, (record, due_at) in self.rows.items()
             if due_at is not None and due_at <= now and record.status == "pending"
-        ]
-        if not due:
+        )
+
+    async def due_dispatches(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        return [key for _, key in self._due(now)[:limit]]
+
+    async def claim_dispatch(
+        self, owner_id: str, ecg_id: str, now: datetime, lease_until: datetime
+    ) -> EcgRecord | None:
+        key = (owner_id, ecg_id)
+        if key not in dict((k, d) for d, k in self._due(now)):
             return None
-        _, key = min(due)
         self.rows[key] = (self.rows[key][0], lease_until)
         return self.rows[key][0]
 
@@ -102,11 +109,7 @@ class InMemoryEcgRepository:
         await self.record_result(owner_id, ecg_id, "failed", None, reason)
 
     async def count_due_dispatch(self, now: datetime) -> int:
-        return sum(
-            1
-            for record, due_at in self.rows.values()
-            if due_at is not None and due_at <= now and record.status == "pending"
-        )
+        return len(self._due(now))
 
 
 class RecordingPublisher:

@@ -109,7 +109,7 @@ class EcgService:
         self,
         ecgs: EcgRepository,
         max_total_samples: int,
-        on_accepted: Callable[[], None] = lambda: None,
+        on_accepted: Callable[[str, str], None] = lambda owner_id, ecg_id: None,
         observer: EcgObserver | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -147,7 +147,7 @@ class EcgService:
             if existing is None or existing.content_hash != record.content_hash:
                 raise EcgConflict(record.ecg_id) from None
             return Submission(existing, created=False)
-        self._on_accepted()
+        self._on_accepted(record.owner_id, record.ecg_id)
         self._observer.ecg_accepted()
         return Submission(record, created=True)
 

@@ -86,24 +86,35 @@ async def test_only_a_pending_ecg_takes_a_result(repository: EcgRepository) -> N
 
 async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: EcgRepository) -> None:
     await repository.insert(ecg("d"))
+    await repository.insert(ecg("later", at=T0 + timedelta(seconds=5)))
     assert await repository.count_due_dispatch(T0) == 1
-    claimed = await repository.claim_due_dispatch(T0, T0 + timedelta(seconds=30))
+    assert await repository.due_dispatches(T0 + timedelta(seconds=5), 10) == [
+        ("owner-a", "d"),
+        ("owner-a", "later"),
+    ]
+    assert await repository.due_dispatches(T0 + timedelta(seconds=5), 1) == [("owner-a", "d")]
+    assert await repository.claim_dispatch("owner-a", "later", T0, T0) is None, "not due yet"
+
+    claimed = await repository.claim_dispatch("owner-a", "d", T0, T0 + timedelta(seconds=30))
     assert claimed is not None
-    assert claimed.ecg_id == "d"
     assert claimed.leads == ecg("d").leads
-    assert await repository.claim_due_dispatch(T0 + timedelta(seconds=10), T0) is None
-    again = await repository.claim_due_dispatch(
-        T0 + timedelta(seconds=31), T0 + timedelta(minutes=1)
+    assert await repository.due_dispatches(T0 + timedelta(seconds=10), 10) == [("owner-a", "later")]
+    assert await repository.claim_dispatch("owner-a", "d", T0 + timedelta(seconds=10), T0) is None
+    again = await repository.claim_dispatch(
+        "owner-a", "d", T0 + timedelta(seconds=31), T0 + timedelta(minutes=1)
     )
-    assert again is not None
+    assert again is not None, "the lease lapsed"
     await repository.mark_dispatched("owner-a", "d", 1, T0 + timedelta(minutes=5))
-    assert await repository.claim_due_dispatch(T0 + timedelta(minutes=4), T0) is None
-    redo = await repository.claim_due_dispatch(T0 + timedelta(minutes=5), T0 + timedelta(minutes=6))
+    assert await repository.claim_dispatch("owner-a", "d", T0 + timedelta(minutes=4), T0) is None
+    redo = await repository.claim_dispatch(
+        "owner-a", "d", T0 + timedelta(minutes=5), T0 + timedelta(minutes=6)
+    )
     assert redo is not None
     assert redo.dispatch_attempts == 1
     await repository.record_result("owner-a", "d", "done", {}, None)
-    assert await repository.claim_due_dispatch(T0 + timedelta(days=1), T0) is None
-    assert await repository.count_due_dispatch(T0 + timedelta(days=1)) == 0
+    assert await repository.claim_dispatch("owner-a", "d", T0 + timedelta(days=1), T0) is None
+    assert await repository.due_dispatches(T0 + timedelta(days=1), 10) == [("owner-a", "later")]
+    assert await repository.count_due_dispatch(T0 + timedelta(days=1)) == 1
 
 
 async def test_delete_removes_the_ecg(repository: EcgRepository) -> None:
@@ -122,7 +133,7 @@ async def test_a_stored_result_survives_concurrent_dispatch_updates(
         ecg_id = f"race-{index}"
         await repository.insert(ecg(ecg_id))
         outcomes = await asyncio.gather(
-            repository.claim_due_dispatch(T0, T0 + timedelta(seconds=30)),
+            repository.claim_dispatch("owner-a", ecg_id, T0, T0 + timedelta(seconds=30)),
             repository.record_result("owner-a", ecg_id, "done", {"n": index}, None),
             repository.mark_dispatched("owner-a", ecg_id, 1, T0 + timedelta(minutes=5)),
         )

@@ -100,3 +100,14 @@ async def test_a_retry_is_recognised_and_a_different_ecg_is_a_conflict(clock: Cl
 async def test_the_total_sample_cap_is_enforced(clock: Clock) -> None:
     with pytest.raises(TooManySamples, match="limit is 2"):
         await EcgService(InMemoryEcgRepository(), 2, clock=clock).submit(ALICE, body("big"))
+
+
+async def test_a_just_accepted_ecg_is_dispatched_without_a_scan(clock: Clock) -> None:
+    repo, publisher = InMemoryEcgRepository(), RecordingPublisher()
+    outbox = relay(repo, publisher, clock)
+    service = EcgService(repo, 100, on_accepted=outbox.kick, clock=clock)
+    await service.submit(ALICE, body("e1"))
+    await service.submit(ALICE, body("e2"))
+    assert await outbox.drain(scan=False) == 2
+    assert [event.ecg_id for event in publisher.published] == ["e1", "e2"]
+    assert await outbox.drain(scan=False) == 0

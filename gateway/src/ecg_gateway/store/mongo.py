@@ -264,12 +264,28 @@ class MongoEcgRepository:
         exists = await self._ecgs.find_one({"_id": key}, {"_id": 1})
         return "duplicate" if exists else "unknown"
 
-    async def claim_due_dispatch(self, now: datetime, lease_until: datetime) -> EcgRecord | None:
+    async def due_dispatches(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        cursor = (
+            self._ecgs.find(
+                {"dispatch_due_at": {"$lte": now}, "status": "pending"},
+                {"owner_id": 1, "ecg_id": 1},
+            )
+            .sort("dispatch_due_at", ASCENDING)
+            .limit(limit)
+        )
+        return [(doc["owner_id"], doc["ecg_id"]) for doc in await cursor.to_list(None)]
+
+    async def claim_dispatch(
+        self, owner_id: str, ecg_id: str, now: datetime, lease_until: datetime
+    ) -> EcgRecord | None:
         async with self._updating():
             claimed = await self._ecgs.find_one_and_update(
-                {"dispatch_due_at": {"$lte": now}, "status": "pending"},
+                {
+                    "_id": ecg_key(owner_id, ecg_id),
+                    "dispatch_due_at": {"$lte": now},
+                    "status": "pending",
+                },
                 {"$set": {"dispatch_due_at": lease_until}},
-                sort=[("dispatch_due_at", ASCENDING)],
                 return_document=ReturnDocument.AFTER,
             )
         return await self._load(claimed)

@@ -48,9 +48,14 @@ class EcgRepository(Protocol):
     ) -> ResultOutcome:
         """Only a pending ECG changes, so duplicate and late results are harmless."""
 
-    async def claim_due_dispatch(self, now: datetime, lease_until: datetime) -> EcgRecord | None:
-        """Atomically take one ECG whose dispatch is due, pushing its due time to
-        ``lease_until`` so no other relay takes it meanwhile."""
+    async def due_dispatches(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(owner_id, ecg_id) of pending ECGs whose dispatch is due, most overdue first."""
+
+    async def claim_dispatch(
+        self, owner_id: str, ecg_id: str, now: datetime, lease_until: datetime
+    ) -> EcgRecord | None:
+        """Atomically take this ECG if it is pending and its dispatch is due, pushing its
+        due time to ``lease_until`` so no other relay takes it meanwhile."""
 
     async def mark_dispatched(
         self, owner_id: str, ecg_id: str, attempts: int, next_due: datetime
