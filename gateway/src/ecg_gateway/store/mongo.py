@@ -33,7 +33,12 @@ from ecg_gateway.store.records import (
 
 Document = dict[str, Any]
 INLINE_SIGNAL_BYTES = 8 * 1024 * 1024
-"""Above this many signal bytes an ECG's leads go to GridFS: a document holds 16 MiB."""
+"""Above this many signal bytes an ECG's leads go to GridFS: a document holds 16 MiB.
+
+Signals never live in the ECG document itself: that one is updated several times
+(dispatch, result) and scanned by the outbox relay, and FerretDB rewrites and reads
+whole documents.
+"""
 
 
 def ecg_key(owner_id: str, ecg_id: str) -> str:
@@ -127,7 +132,8 @@ class MongoEcgRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._db = db
         self._ecgs: AsyncCollection[Document] = db.ecgs
-        self._signals = AsyncGridFSBucket(db, bucket_name="signals")
+        self._signals: AsyncCollection[Document] = db.ecg_signals
+        self._files = AsyncGridFSBucket(db, bucket_name="signals")
         self._update_lock: asyncio.Lock | None = None
 
     async def adapt_to_server(self) -> bool:
@@ -146,24 +152,26 @@ class MongoEcgRepository:
             yield
 
     async def insert(self, ecg: EcgRecord) -> None:
+        """Signals first, in a document (or GridFS files) of their own, then the ECG
+        document, which is the commit point: a crash in between leaves only an orphan
+        signals document, never an ECG without its signals or its dispatch."""
         key = ecg_key(ecg.owner_id, ecg.ecg_id)
-        external = sum(len(lead.raw) for lead in ecg.leads) > INLINE_SIGNAL_BYTES
-        stored_leads: list[Document] = []
-        for lead in ecg.leads:
-            stored: Document = {
-                "name": lead.name,
-                "number_of_samples": lead.number_of_samples,
-                "dtype": lead.dtype,
-            }
-            if external:
-                stored["gridfs_id"] = await self._signals.upload_from_stream(
-                    f"{key}/{lead.name}", lead.raw, metadata={"ecg": key}
-                )
-            else:
-                stored["data"] = Binary(lead.raw)
-            stored_leads.append(stored)
+        signals_id = ObjectId()
+        stored: list[Document]
+        if sum(len(lead.raw) for lead in ecg.leads) > INLINE_SIGNAL_BYTES:
+            stored = [
+                {
+                    "gridfs_id": await self._files.upload_from_stream(
+                        f"{key}/{lead.name}", lead.raw, metadata={"ecg": key}
+                    )
+                }
+                for lead in ecg.leads
+            ]
+        else:
+            stored = [{"data": Binary(lead.raw)} for lead in ecg.leads]
+        await self._signals.insert_one({"_id": signals_id, "ecg": key, "leads": stored})
         doc: Document = {
-            "_id": ecg_key(ecg.owner_id, ecg.ecg_id),
+            "_id": key,
             "owner_id": ecg.owner_id,
             "ecg_id": ecg.ecg_id,
             "date": ecg.date,
@@ -174,14 +182,22 @@ class MongoEcgRepository:
             "insights": ecg.insights,
             "error": ecg.error,
             "lead_names": [lead.name for lead in ecg.leads],
-            "leads": stored_leads,
+            "leads": [
+                {
+                    "name": lead.name,
+                    "number_of_samples": lead.number_of_samples,
+                    "dtype": lead.dtype,
+                }
+                for lead in ecg.leads
+            ],
+            "signals_id": signals_id,
             "dispatch_due_at": ecg.submitted_at,
             "dispatch_attempts": 0,
         }
         try:
             await self._ecgs.insert_one(doc)
         except DuplicateKeyError as error:
-            await self._delete_signal_files(stored_leads)
+            await self._delete_signals(signals_id)
             raise EcgAlreadyExists(ecg.ecg_id) from error
 
     async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None:
@@ -192,22 +208,28 @@ class MongoEcgRepository:
             doc = await self._ecgs.find_one_and_delete({"_id": ecg_key(owner_id, ecg_id)})
         if doc is None:
             return False
-        await self._delete_signal_files(doc.get("leads", []))
+        await self._delete_signals(doc["signals_id"])
         return True
 
-    async def _delete_signal_files(self, leads: list[Document]) -> None:
-        for lead in leads:
-            if isinstance(lead.get("gridfs_id"), ObjectId):
-                await self._signals.delete(lead["gridfs_id"])
+    async def _delete_signals(self, signals_id: ObjectId) -> None:
+        signals = await self._signals.find_one_and_delete({"_id": signals_id})
+        for lead in signals["leads"] if signals else []:
+            if "gridfs_id" in lead:
+                await self._files.delete(lead["gridfs_id"])
 
     async def _load(self, doc: Document | None) -> EcgRecord | None:
         """The record with every lead's bytes, wherever they are stored."""
         if doc is None:
             return None
-        for lead in doc["leads"]:
-            if "gridfs_id" in lead:
-                stream = await self._signals.open_download_stream(lead["gridfs_id"])
+        signals = await self._signals.find_one({"_id": doc["signals_id"]})
+        if signals is None:
+            raise LookupError(f"the signals of ECG {doc['_id']!r} are missing")
+        for lead, stored in zip(doc["leads"], signals["leads"], strict=True):
+            if "gridfs_id" in stored:
+                stream = await self._files.open_download_stream(stored["gridfs_id"])
                 lead["data"] = await stream.read()
+            else:
+                lead["data"] = stored["data"]
         return _ecg(doc)
 
     async def list_page(
