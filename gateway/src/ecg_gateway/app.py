@@ -175,7 +175,6 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     app[state.SETTINGS] = settings
     app[state.MONGO] = mongo
     app[state.USERS] = users
-    app[state.ECGS] = ecgs
     app[state.PUBLISHER] = publisher
     app[state.RELAY] = relay
     app[state.TOKENS] = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s)

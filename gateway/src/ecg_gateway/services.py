@@ -21,6 +21,7 @@ from ecg_gateway.store.ports import EcgRepository, UserRepository
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
     EcgRecord,
+    EcgSummaryRecord,
     ResultOutcome,
     StoredLead,
     UserRecord,
@@ -157,6 +158,13 @@ class EcgService:
         if record is None:
             raise EcgNotFound(ecg_id)
         return record
+
+    async def list_page(
+        self, principal: Principal, limit: int, after: tuple[datetime, str] | None
+    ) -> list[EcgSummaryRecord]:
+        """The caller's ECGs, newest first, after the (submitted_at, id) of the last seen."""
+        ensure_may_use_ecgs(principal)
+        return await self._ecgs.list_page(principal.user_id, limit, after)
 
     async def delete(self, principal: Principal, ecg_id: str) -> None:
         ensure_may_use_ecgs(principal)

@@ -13,7 +13,7 @@ from ecg_gateway.messaging.amqp import AmqpEventPublisher
 from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgService, UserService
 from ecg_gateway.settings import GatewaySettings
-from ecg_gateway.store.ports import EcgRepository, UserRepository
+from ecg_gateway.store.ports import UserRepository
 
 METRICS = web.AppKey("metrics", Metrics)
 IN_FLIGHT = web.AppKey("in_flight", InFlight)
@@ -22,7 +22,6 @@ MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
 PUBLISHER = web.AppKey("publisher", AmqpEventPublisher)
 TOKENS = web.AppKey("tokens", TokenService)
 USERS = web.AppKey("users", UserRepository)
-ECGS = web.AppKey("ecgs", EcgRepository)
 USER_SERVICE = web.AppKey("user_service", UserService)
 ECG_SERVICE = web.AppKey("ecg_service", EcgService)
 RELAY = web.AppKey("relay", OutboxRelay)
