@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -71,6 +71,26 @@ class EcgAnalysisFailed(_Event):
 
     type: Literal["ecg.analysis_failed.v1"] = ANALYSIS_FAILED
     reason: str = Field(description="Why the analysis failed, for humans.")
+
+
+EcgEvent = EcgSubmitted | EcgAnalyzed | EcgAnalysisFailed
+
+
+class MessageProperties(TypedDict):
+    content_type: str
+    message_id: str
+    correlation_id: str
+    type: str
+
+
+def message_properties(event: EcgEvent) -> MessageProperties:
+    """The AMQP properties of an event, besides persistent delivery (see the module doc)."""
+    return {
+        "content_type": CONTENT_TYPE,
+        "message_id": event.event_id,
+        "correlation_id": event.ecg_id,
+        "type": event.type,
+    }
 
 
 ResultEvent = Annotated[EcgAnalyzed | EcgAnalysisFailed, Field(discriminator="type")]

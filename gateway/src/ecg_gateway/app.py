@@ -77,7 +77,6 @@ async def mongo_ctx(app: web.Application) -> AsyncIterator[None]:
     client = app[state.MONGO]
     await client.admin.command("ping")
     await create_indexes(client[app[state.SETTINGS].mongo_db])
-
     await ensure_admin(app)
     yield
     await client.close()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted, SubmittedLead
-from ecg_contracts.rest import EcgCreate, Role
+from ecg_contracts.rest import EcgCreate, Role, Status
 from ecg_contracts.signal import EncodedSignal, pack_samples
 
 from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
@@ -173,15 +173,14 @@ class EcgService:
 
     async def record_result(self, event: EcgAnalyzed | EcgAnalysisFailed) -> ResultOutcome:
         if isinstance(event, EcgAnalyzed):
-            outcome = await self._ecgs.record_result(
-                event.owner_id, event.ecg_id, "done", event.insights.model_dump(mode="json"), None
-            )
+            status: Status = "done"
+            insights, error = event.insights.model_dump(mode="json"), None
         else:
-            outcome = await self._ecgs.record_result(
-                event.owner_id, event.ecg_id, "failed", None, event.reason
-            )
+            status, insights, error = "failed", None, event.reason
+        outcome = await self._ecgs.record_result(
+            event.owner_id, event.ecg_id, status, insights, error
+        )
         if outcome == "stored":
-            status = "done" if isinstance(event, EcgAnalyzed) else "failed"
             lag = (self._clock() - event.occurred_at).total_seconds()
             self._observer.result_stored(status, lag)
             log.info("result stored", extra={"ecg_id": event.ecg_id, "status": status})

@@ -77,7 +77,6 @@ class Worker:
         self._idle.set()
         self.ready = asyncio.Event()
         self.analyzed = 0
-        self.failed = 0
         self.reconnects = 0
 
     @property
@@ -238,20 +237,13 @@ class Worker:
                 EcgAnalysisFailed(ecg_id=ids[0], owner_id=ids[1], reason=reason[:2000]),
                 events.ANALYSIS_FAILED,
             )
-        self.failed += 1
         await message.reject(requeue=False)
 
     async def _publish(self, event: EcgAnalyzed | EcgAnalysisFailed, routing_key: str) -> None:
         assert self._exchange is not None
-        await self._exchange.publish(to_message(event), routing_key, timeout=PUBLISH_TIMEOUT_S)
-
-
-def to_message(event: EcgAnalyzed | EcgAnalysisFailed) -> aio_pika.Message:
-    return aio_pika.Message(
-        body=event.model_dump_json().encode(),
-        content_type=events.CONTENT_TYPE,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=event.event_id,
-        correlation_id=event.ecg_id,
-        type=event.type,
-    )
+        message = aio_pika.Message(
+            event.model_dump_json().encode(),
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            **events.message_properties(event),
+        )
+        await self._exchange.publish(message, routing_key, timeout=PUBLISH_TIMEOUT_S)

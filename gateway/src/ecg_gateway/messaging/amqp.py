@@ -20,7 +20,7 @@ from aiormq.abc import FieldTable
 from ecg_contracts import events
 from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted
 from ecg_contracts.topology import dead_letter_exchange, dead_letter_queue, queue_arguments
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,6 @@ async def open_amqp(url: str, exchange_name: str, prefetch: int) -> AsyncIterato
         await connection.close()
 
 
-def to_message(event: BaseModel, event_id: str, ecg_id: str, event_type: str) -> aio_pika.Message:
-    return aio_pika.Message(
-        body=event.model_dump_json().encode(),
-        content_type=events.CONTENT_TYPE,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=event_id,
-        correlation_id=ecg_id,
-        type=event_type,
-    )
-
-
 class BrokerUnavailable(Exception):
     pass
 
@@ -93,7 +82,11 @@ class AmqpEventPublisher:
     async def publish_submitted(self, event: EcgSubmitted) -> None:
         if self._resources is None:
             raise BrokerUnavailable("not connected to the broker")
-        message = to_message(event, event.event_id, event.ecg_id, event.type)
+        message = aio_pika.Message(
+            event.model_dump_json().encode(),
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            **events.message_properties(event),
+        )
         await self._resources.exchange.publish(message, events.SUBMITTED, timeout=PUBLISH_TIMEOUT_S)
 
 

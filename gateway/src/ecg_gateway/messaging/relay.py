@@ -53,8 +53,6 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._accepted: deque[tuple[str, str]] = deque()
         self._scan_requested = True
-        self.published = 0
-        self.failed = 0
 
     def kick(self, owner_id: str | None = None, ecg_id: str | None = None) -> None:
         """Dispatch this just-accepted ECG now, or, without one, scan for due ECGs now."""
@@ -102,7 +100,6 @@ class OutboxRelay:
                 f"of {self._dispatch_timeout.total_seconds():.0f} s each"
             )
             await self._ecgs.mark_dispatch_failed(record.owner_id, record.ecg_id, reason)
-            self.failed += 1
             log.warning("ECG analysis gave up", extra={"ecg_id": record.ecg_id})
             return
         if self._fault == "kill_before_publish":
@@ -113,7 +110,6 @@ class OutboxRelay:
         await self._ecgs.mark_dispatched(
             record.owner_id, record.ecg_id, attempt, self._clock() + self._dispatch_timeout
         )
-        self.published += 1
         log.info("dispatched", extra={"ecg_id": record.ecg_id, "attempt": attempt})
 
     async def run(self) -> None:
