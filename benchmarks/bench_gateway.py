@@ -1,11 +1,20 @@
-"""End-to-end throughput of the stack: uploads accepted per second and time to insights.
+"""End-to-end throughput of the stack: uploads accepted, ECGs analyzed end to end, time to
+insights, and the gateway's CPU per ECG, for polling clients and long-polling clients, with
+an empty database and with many ECGs already stored.
 
-Starts the gateway and one analyzer as separate processes on the real services (found or
-started by deploy/services.py), with a database and exchange of their own, then sends
-12-lead, 10 s, 500 Hz ECGs (60,000 samples each) from ``--concurrency`` clients. Reports
-what it measured; it asserts no speed.
+For each FerretDB backend asked for (a dedicated FerretDB per backend, started by
+deploy/services.py), and for each number of ECGs stored beforehand, it starts the gateway and
+one analyzer as separate processes on a database and exchange of their own, then runs:
 
-    uv run python benchmarks/bench_gateway.py [--ecgs 300] [--concurrency 16]
+- accepted: ``--ecgs`` uploads from ``--concurrency`` clients, nothing else (ECGs/s of 202s);
+- poll: each client uploads, then polls ``GET /ecg/{id}/insights`` every 100 ms until done
+  (what the seed's clients do), then uploads the next;
+- wait: the same with ``GET /ecg/{id}/insights?wait=60``.
+
+ECGs are 12 leads x 5000 samples (500 Hz, 10 s; 0.24 MB of JSON). It prints numbers and
+asserts no speed. With MONGO_URL set, that server is used instead of dedicated FerretDBs.
+
+    uv run python benchmarks/bench_gateway.py [--backends postgresql,sqlite] [--stored 0,10000]
 """
 
 from __future__ import annotations
@@ -24,11 +33,17 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-import aio_pika
 import aiohttp
-from pymongo import MongoClient
+from ecg_contracts.rest import EcgCreate
+from ecg_contracts.signal import pack_samples
+from ecg_gateway.services import content_hash
+from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_indexes
+from ecg_gateway.store.records import EcgRecord, ResultWrite, StoredLead
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,6 +51,8 @@ sys.path.insert(0, str(ROOT))
 from tests.services import deploy_services  # noqa: E402
 
 LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+POLL_INTERVAL_S = 0.1
+TIMEOUT_S = 900.0
 
 
 def synthetic_body(index: int, rate: int = 500, seconds: int = 10) -> bytes:
@@ -51,7 +68,7 @@ def synthetic_body(index: int, rate: int = 500, seconds: int = 10) -> bytes:
             spike = 1000 * math.exp(-((phase - 20) ** 2) / 8) if phase < 40 else 0
             signal.append(int(gain * spike + rng.gauss(0, 15)))
         leads.append({"name": name, "signal": signal})
-    return json.dumps({"id": f"bench-{index}", "sampling_rate_hz": rate, "leads": leads}).encode()
+    return json.dumps({"id": "bench-0", "sampling_rate_hz": rate, "leads": leads}).encode()
 
 
 def free_port() -> int:
@@ -60,16 +77,216 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_ready(session: aiohttp.ClientSession, base: str) -> None:
-    for _ in range(150):
-        try:
-            async with session.get(f"{base}/health/ready") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise SystemExit("the gateway never became ready")
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+
+@dataclass
+class Row:
+    backend: str
+    stored: int
+    phase: str
+    ecgs_per_s: float
+    p50_s: float | None
+    p99_s: float | None
+    cpu_s_per_ecg: float
+    ok: bool
+
+
+async def seed(mongo_url: str, db_name: str, owner_id: str, count: int, body: bytes) -> float:
+    """``count`` analyzed ECGs stored as the gateway stores them (signals, document, result),
+    8 at a time; returns the seconds it took."""
+    if count == 0:
+        return 0.0
+    create = EcgCreate.model_validate_json(body)
+    leads = [
+        StoredLead(lead.name, len(lead.signal), *pack_samples(lead.signal)) for lead in create.leads
+    ]
+    digest = content_hash(create, leads)
+    client = create_client(mongo_url)
+    started = time.perf_counter()
+    try:
+        db = client[db_name]
+        await create_indexes(db)
+        repository = MongoEcgRepository(db)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(count):
+            queue.put_nowait(index)
+
+        async def worker() -> None:
+            while not queue.empty():
+                index = queue.get_nowait()
+                now = datetime.now(UTC)
+                ecg_id = f"seed-{index}"
+                await repository.insert(EcgRecord(owner_id, ecg_id, now, 500.0, now, digest, leads))
+                await repository.record_results(
+                    [
+                        ResultWrite(
+                            owner_id, ecg_id, "done", {"version": 1, "leads": []}, None, "seed"
+                        )
+                    ]
+                )
+                if index % 1000 == 999:
+                    print(
+                        f"    seeded {index + 1} in {time.perf_counter() - started:.0f} s",
+                        flush=True,
+                    )
+
+        await asyncio.gather(*(worker() for _ in range(8)))
+    finally:
+        await client.close()
+    return time.perf_counter() - started
+
+
+class Client:
+    def __init__(self, session: aiohttp.ClientSession, base: str, headers: dict[str, str]) -> None:
+        self.session = session
+        self.base = base
+        self.headers = headers
+
+    async def upload(self, body: bytes) -> None:
+        async with self.session.post(
+            f"{self.base}/ecg/",
+            data=body,
+            headers={"Content-Type": "application/json", **self.headers},
+        ) as response:
+            await response.read()
+            assert response.status == 202, (response.status, await response.text())
+
+    async def status(self, ecg_id: str, wait_s: float | None) -> str:
+        query = f"?wait={wait_s:g}" if wait_s else ""
+        async with self.session.get(
+            f"{self.base}/ecg/{ecg_id}/insights{query}", headers=self.headers
+        ) as response:
+            return str((await response.json())["status"])
+
+    async def until_done(self, ecg_id: str, wait: bool) -> str:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            status = await self.status(ecg_id, 60 if wait else None)
+            if status != "pending":
+                return status
+            if not wait:
+                await asyncio.sleep(POLL_INTERVAL_S)
+        return "pending"
+
+
+async def run_clients(concurrency: int, count: int, job: Callable[[int], Awaitable[None]]) -> float:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(count):
+        queue.put_nowait(index)
+
+    async def client() -> None:
+        while not queue.empty():
+            await job(queue.get_nowait())
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+async def measure(
+    args: argparse.Namespace,
+    base: str,
+    gateway_pid: int,
+    bodies: list[bytes],
+    backend: str,
+    stored: int,
+) -> list[Row]:
+    rows: list[Row] = []
+    unique = uuid.uuid4().hex[:6]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        for _ in range(300):
+            try:
+                async with session.get(f"{base}/health/ready") as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+        else:
+            raise SystemExit("the gateway never became ready")
+        admin = await token(session, base, "admin", "adminpass")
+        async with session.post(
+            f"{base}/users/",
+            json={"username": f"bench-{unique}", "password": "bench-password"},
+            headers={"Authorization": f"Bearer {admin}"},
+        ) as response:
+            assert response.status == 201, await response.text()
+        user = {
+            "Authorization": f"Bearer {await token(session, base, f'bench-{unique}', 'bench-password')}"
+        }
+        client = Client(session, base, user)
+
+        def body(phase: str, index: int) -> bytes:
+            return bodies[index % len(bodies)].replace(
+                b'"id": "bench-0"', f'"id": "{phase}-{index}"'.encode(), 1
+            )
+
+        # accepted: uploads only; then wait until they are all analyzed before the next phase
+        cpu_before = cpu_seconds(gateway_pid)
+        elapsed = await run_clients(
+            args.concurrency, args.ecgs, lambda i: client.upload(body("up", i))
+        )
+        cpu = cpu_seconds(gateway_pid) - cpu_before
+        statuses = await asyncio.gather(
+            *(client.until_done(f"up-{i}", wait=True) for i in range(args.ecgs))
+        )
+        rows.append(
+            Row(
+                backend,
+                stored,
+                "accepted",
+                args.ecgs / elapsed,
+                None,
+                None,
+                cpu / args.ecgs,
+                all(s == "done" for s in statuses),
+            )
+        )
+        print(f"  accepted: {args.ecgs / elapsed:.1f} ECGs/s", flush=True)
+
+        for phase in ("poll", "wait"):
+            latencies: list[float] = []
+            failures: list[str] = []
+
+            async def upload_then_wait(
+                index: int,
+                phase: str = phase,
+                latencies: list[float] = latencies,
+                failures: list[str] = failures,
+            ) -> None:
+                started = time.perf_counter()
+                await client.upload(body(phase, index))
+                status = await client.until_done(f"{phase}-{index}", wait=phase == "wait")
+                latencies.append(time.perf_counter() - started)
+                if status != "done":
+                    failures.append(status)
+
+            cpu_before = cpu_seconds(gateway_pid)
+            elapsed = await run_clients(args.concurrency, args.ecgs, upload_then_wait)
+            cpu = cpu_seconds(gateway_pid) - cpu_before
+            rows.append(
+                Row(
+                    backend,
+                    stored,
+                    phase,
+                    args.ecgs / elapsed,
+                    statistics.median(latencies),
+                    percentile(latencies, 0.99),
+                    cpu / args.ecgs,
+                    not failures,
+                )
+            )
+            print(f"  {phase}: {args.ecgs / elapsed:.1f} ECGs/s end to end", flush=True)
+    return rows
 
 
 async def token(session: aiohttp.ClientSession, base: str, username: str, password: str) -> str:
@@ -79,112 +296,26 @@ async def token(session: aiohttp.ClientSession, base: str, username: str, passwo
         return str((await response.json())["access_token"])
 
 
-async def run(args: argparse.Namespace, base: str, amqp_url: str, exchange: str) -> None:
-    connection = await aio_pika.connect(amqp_url)
-    channel = await connection.channel()
-    results = await channel.declare_queue(exclusive=True)
-    await results.bind(
-        await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True),
-        "ecg.analyzed.#",
-    )
-    bodies = [synthetic_body(index) for index in range(min(args.ecgs, 20))]
-    async with aiohttp.ClientSession() as session:
-        await wait_ready(session, base)
-        admin = await token(session, base, "admin", "adminpass")
-        async with session.post(
-            f"{base}/users/",
-            json={"username": "bench-user", "password": "bench-password"},
-            headers={"Authorization": f"Bearer {admin}"},
-        ) as response:
-            assert response.status == 201, await response.text()
-        user = {
-            "Authorization": f"Bearer {await token(session, base, 'bench-user', 'bench-password')}"
-        }
-
-        latencies: list[float] = []
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for index in range(args.ecgs):
-            queue.put_nowait(index)
-
-        async def client() -> None:
-            while not queue.empty():
-                index = queue.get_nowait()
-                body = bodies[index % len(bodies)].replace(
-                    b'"id": "bench-', f'"id": "b{index}-'.encode(), 1
-                )
-                started = time.perf_counter()
-                async with session.post(
-                    f"{base}/ecg/",
-                    data=body,
-                    headers={"Content-Type": "application/json", **user},
-                ) as response:
-                    await response.read()
-                    assert response.status == 202, response.status
-                latencies.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(args.concurrency)))
-        accepted_s = time.perf_counter() - started
-
-        # Completion is read off the broker (every result event) and then off the gateway
-        # by id: polling /metrics or the listing would make FerretDB scan the collection.
-        finished = 0
-        while finished < args.ecgs and time.perf_counter() - started < 600:
-            message = await results.get(fail=False, no_ack=True)
-            if message is None:
-                await asyncio.sleep(0.05)
-            else:
-                finished += 1
-        for index in range(args.ecgs):
-            ecg_id = f"b{index}-{index % len(bodies)}"
-            while time.perf_counter() - started < 600:
-                async with session.get(f"{base}/ecg/{ecg_id}/insights", headers=user) as response:
-                    if (await response.json())["status"] != "pending":
-                        break
-                await asyncio.sleep(0.05)
-        analyzed_s = time.perf_counter() - started
-    await connection.close()
-
-    size_mb = len(bodies[0]) / 1e6
-    latencies.sort()
-    print(f"python {platform.python_version()}, cpus {os.cpu_count()}")
-    print(
-        f"{args.ecgs} ECGs of 12 leads x 5000 samples ({size_mb:.2f} MB of JSON each), "
-        f"{args.concurrency} concurrent clients"
-    )
-    print(
-        f"  accepted (202): {args.ecgs / accepted_s:7.1f} ECGs/s, "
-        f"{args.ecgs * 60_000 / accepted_s / 1e6:5.2f} M samples/s, "
-        f"{args.ecgs * size_mb / accepted_s:6.1f} MB/s of JSON"
-    )
-    print(
-        f"  upload latency: p50 {statistics.median(latencies) * 1000:6.1f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:6.1f} ms"
-    )
-    if finished < args.ecgs:
-        print(f"  {args.ecgs - finished} ECGs still pending after 600 s")
-    else:
-        print(
-            f"  all analyzed after {analyzed_s:.1f} s: {args.ecgs / analyzed_s:.1f} ECGs/s "
-            "end to end"
-        )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ecgs", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=16)
-    args = parser.parse_args()
-
-    services = deploy_services()
-    mongo_url, amqp_url, source = services.up()
+def run_stack(
+    args: argparse.Namespace,
+    mongo_url: str,
+    amqp_url: str,
+    backend: str,
+    stored: int,
+    bodies: list[bytes],
+) -> list[Row]:
     unique = uuid.uuid4().hex[:8]
+    db_name = f"ecg_bench_{unique}"
+    if stored:
+        print(f"  seeding {stored} analyzed ECGs of 12 x 5000 samples", flush=True)
+        took = asyncio.run(seed(mongo_url, db_name, "seed-owner", stored, bodies[0]))
+        print(f"  seeded in {took:.0f} s ({stored / took:.0f} ECGs/s)", flush=True)
     port = free_port()
     env = {
         **os.environ,
         "ECG_MONGO_URL": mongo_url,
         "ECG_AMQP_URL": amqp_url,
-        "ECG_MONGO_DB": f"ecg_bench_{unique}",
+        "ECG_MONGO_DB": db_name,
         "ECG_EXCHANGE": f"ecg.bench.{unique}",
         "ECG_RESULTS_QUEUE": f"ecg.bench.{unique}.gateway",
         "ECG_ANALYZER_QUEUE": f"ecg.bench.{unique}.analyzer",
@@ -193,28 +324,103 @@ def main() -> None:
         "ECG_LOG_LEVEL": os.environ.get("ECG_LOG_LEVEL", "WARNING"),
     }
     log_dir = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
-    print(f"services: {source}")
-    print(f"logs: {log_dir}")
-    processes = [
-        subprocess.Popen(
+    processes = {
+        module: subprocess.Popen(
             [sys.executable, "-m", module],
             env=env,
             stdout=(log_dir / f"{module}.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
         for module in ("ecg_gateway", "ecg_analyzer")
-    ]
+    }
     try:
-        asyncio.run(run(args, f"http://127.0.0.1:{port}", amqp_url, env["ECG_EXCHANGE"]))
+        return asyncio.run(
+            measure(
+                args,
+                f"http://127.0.0.1:{port}",
+                processes["ecg_gateway"].pid,
+                bodies,
+                backend,
+                stored,
+            )
+        )
     finally:
-        for process in processes:
+        for process in processes.values():
             process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+        for process in processes.values():
+            process.wait(timeout=60)
+        from pymongo import MongoClient
+
         client: MongoClient[dict[str, object]] = MongoClient(mongo_url)
         with client:
-            client.drop_database(f"ecg_bench_{unique}")
+            client.drop_database(db_name)
         subprocess.run([sys.executable, "-c", _DROP_AMQP, amqp_url, unique], check=False, env=env)
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| store | ECGs stored before | clients | ECGs/s | upload→insights p50 | p99 | gateway CPU s/ECG |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = {
+        "accepted": "uploads only (accepted/s)",
+        "poll": "poll every 100 ms (end to end/s)",
+        "wait": "`?wait=` (end to end/s)",
+    }
+    for row in rows:
+        p50 = f"{row.p50_s * 1000:.0f} ms" if row.p50_s is not None else "-"
+        p99 = f"{row.p99_s * 1000:.0f} ms" if row.p99_s is not None else "-"
+        flag = "" if row.ok else " (not all done!)"
+        lines.append(
+            f"| {row.backend} | {row.stored:,} | {names[row.phase]} | {row.ecgs_per_s:.1f}{flag} | {p50} | {p99} | {row.cpu_s_per_ecg:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ecgs", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--stored", default="0,10000", help="ECGs stored beforehand, comma-separated"
+    )
+    parser.add_argument(
+        "--backends", default="", help="FerretDB backends (default: the default one)"
+    )
+    args = parser.parse_args()
+
+    services = deploy_services()
+    _, amqp_url, source = services.up()
+    print(
+        f"python {platform.python_version()}, cpus {os.cpu_count()}, {platform.processor() or platform.machine()}"
+    )
+    print(f"services: {source}")
+    print(
+        f"{args.ecgs} ECGs of 12 leads x 5000 samples per phase, {args.concurrency} concurrent clients"
+    )
+    bodies = [synthetic_body(index) for index in range(min(args.ecgs, 20))]
+    stored_counts = [int(part) for part in args.stored.split(",") if part]
+    rows: list[Row] = []
+    if os.environ.get("MONGO_URL"):
+        for stored in stored_counts:
+            print(f"MONGO_URL, {stored} stored:", flush=True)
+            rows += run_stack(args, os.environ["MONGO_URL"], amqp_url, "MONGO_URL", stored, bodies)
+    else:
+        backends = [b for b in args.backends.split(",") if b] or [services.DEFAULT_FERRETDB_BACKEND]
+        for backend in backends:
+            name = f"bench_{backend}_{uuid.uuid4().hex[:6]}"
+            mongo_url, process = services.start_ferretdb(backend, free_port(), name)
+            try:
+                for stored in stored_counts:
+                    print(f"FerretDB {backend}, {stored} stored:", flush=True)
+                    rows += run_stack(
+                        args, mongo_url, amqp_url, f"FerretDB/{backend}", stored, bodies
+                    )
+            finally:
+                services.stop_ferretdb(process, backend, name)
+    print()
+    print(f"{datetime.now(UTC):%Y-%m-%d}, {args.ecgs} ECGs per row, {args.concurrency} clients")
+    print(table(rows))
 
 
 _DROP_AMQP = """

@@ -7,23 +7,30 @@ same assertions against this fake and the MongoDB adapter, so the fake cannot dr
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from ecg_contracts.events import EcgSubmitted
-from ecg_contracts.rest import Status
-from ecg_gateway.store.records import EcgAlreadyExists, EcgRecord, EcgSummaryRecord, ResultOutcome
+from ecg_contracts.events import EcgStatusChanged, EcgSubmitted
+from ecg_gateway.store.records import (
+    EcgAlreadyExists,
+    EcgRecord,
+    EcgStatusRecord,
+    EcgSummaryRecord,
+    ResultOutcome,
+    ResultWrite,
+)
 
 
 class InMemoryEcgRepository:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], tuple[EcgRecord, datetime | None]] = {}
+        self.result_writes = 0
 
     async def insert(self, ecg: EcgRecord) -> None:
         key = (ecg.owner_id, ecg.ecg_id)
         if key in self.rows:
             raise EcgAlreadyExists(ecg.ecg_id)
-        self.rows[key] = (ecg, ecg.submitted_at)
+        self.rows[key] = (ecg, ecg.dispatch_due_at or ecg.submitted_at)
 
     async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None:
         row = self.rows.get((owner_id, ecg_id))
@@ -58,23 +65,30 @@ class InMemoryEcgRepository:
             for r in mine[:limit]
         ]
 
-    async def record_result(
-        self,
-        owner_id: str,
-        ecg_id: str,
-        status: Status,
-        insights: dict[str, Any] | None,
-        error: str | None,
-    ) -> ResultOutcome:
+    async def get_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
         row = self.rows.get((owner_id, ecg_id))
         if row is None:
-            return "unknown"
-        record, _ = row
-        if record.status != "pending":
-            return "duplicate"
-        updated = dataclasses.replace(record, status=status, insights=insights, error=error)
-        self.rows[(owner_id, ecg_id)] = (updated, None)
-        return "stored"
+            return None
+        record = row[0]
+        return EcgStatusRecord(record.ecg_id, record.status, record.insights, record.error)
+
+    async def record_results(self, results: Sequence[ResultWrite]) -> list[ResultOutcome]:
+        self.result_writes += 1
+        outcomes: list[ResultOutcome] = []
+        for result in results:
+            key = (result.owner_id, result.ecg_id)
+            row = self.rows.get(key)
+            if row is None:
+                outcomes.append("unknown")
+            elif row[0].status != "pending":
+                outcomes.append("duplicate")
+            else:
+                updated = dataclasses.replace(
+                    row[0], status=result.status, insights=result.insights, error=result.error
+                )
+                self.rows[key] = (updated, None)
+                outcomes.append("stored")
+        return outcomes
 
     def _due(self, now: datetime) -> list[tuple[datetime, tuple[str, str]]]:
         return sorted(
@@ -105,11 +119,10 @@ class InMemoryEcgRepository:
                 next_due,
             )
 
-    async def mark_dispatch_failed(self, owner_id: str, ecg_id: str, reason: str) -> None:
-        await self.record_result(owner_id, ecg_id, "failed", None, reason)
-
-    async def count_due_dispatch(self, now: datetime) -> int:
-        return len(self._due(now))
+    async def reschedule_dispatch(self, owner_id: str, ecg_id: str, due: datetime) -> None:
+        record, _ = self.rows[(owner_id, ecg_id)]
+        if record.status == "pending":
+            self.rows[(owner_id, ecg_id)] = (dataclasses.replace(record, dispatch_attempts=0), due)
 
 
 class RecordingPublisher:
@@ -117,7 +130,17 @@ class RecordingPublisher:
 
     def __init__(self) -> None:
         self.published: list[EcgSubmitted] = []
+        self.announced: list[EcgStatusChanged] = []
         self.down = False
+
+    @property
+    def connected(self) -> bool:
+        return not self.down
+
+    async def publish_status_changed(self, event: EcgStatusChanged) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.announced.append(event)
 
     async def publish_submitted(self, event: EcgSubmitted) -> None:
         if self.down:

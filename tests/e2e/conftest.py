@@ -44,13 +44,18 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def start_gateway(self, name: str = "gateway", **extra_env: str) -> subprocess.Popen[bytes]:
-        process = self.start(name, "ecg_gateway", **extra_env)
+    def start_gateway(
+        self, name: str = "gateway", module: str = "ecg_gateway", **extra_env: str
+    ) -> subprocess.Popen[bytes]:
+        """On the stack's port, or on ``ECG_PORT`` when given."""
+        process = self.start(name, module, **extra_env)
+        base_url = f"http://127.0.0.1:{extra_env['ECG_PORT']}" if "ECG_PORT" in extra_env else None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert process.poll() is None, self.log(name)
             try:
-                if httpx.get(f"{self.base_url}/health/ready", timeout=1).status_code == 200:
+                ready = f"{base_url or self.base_url}/health/ready"
+                if httpx.get(ready, timeout=1).status_code == 200:
                     return process
             except httpx.HTTPError:
                 pass

@@ -79,7 +79,9 @@ def test_ecgs_accepted_while_rabbitmq_is_down_are_all_analyzed(
 def test_a_gateway_killed_between_the_write_and_the_publish_still_gets_it_analyzed(
     stack: Stack, unique: str
 ) -> None:
-    crashing = stack.start_gateway("crashing-gateway", ECG_FAULT="kill_before_publish")
+    # The ECG is stored due again after the dispatch timeout: 3 s here, 300 s by default.
+    redispatch = {"ECG_DISPATCH_TIMEOUT_S": "3", "ECG_MAX_DISPATCH_ATTEMPTS": "10"}
+    crashing = stack.start_gateway("crashing-gateway", "tests.e2e.crashing_gateway", **redispatch)
     api = Api(stack.base_url)
     admin = api.token("admin", "adminpass")
     api.create_user(admin, f"alice-{unique}", "alice-password")
@@ -95,7 +97,7 @@ def test_a_gateway_killed_between_the_write_and_the_publish_still_gets_it_analyz
         api.http.get("/health/live", timeout=1)
 
     stack.start("analyzer", "ecg_analyzer")
-    stack.start_gateway()
+    stack.start_gateway(**redispatch)
     result = api.wait_done(alice, "survivor", timeout_s=60)
     assert result["status"] == "done"
     assert result["insights"]["leads"][0]["zero_crossings"] == 2

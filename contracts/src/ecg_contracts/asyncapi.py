@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ecg_contracts import events
-from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted
+from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgStatusChanged, EcgSubmitted
 
 _MESSAGES: list[tuple[str, type[BaseModel], str, str]] = [
     (
@@ -36,6 +36,15 @@ _MESSAGES: list[tuple[str, type[BaseModel], str, str]] = [
         EcgAnalysisFailed,
         "analysisFailed",
         "The analysis failed for good (invalid message or repeated errors).",
+    ),
+    (
+        events.STATUS_CHANGED,
+        EcgStatusChanged,
+        "statusChanged",
+        "A gateway stored an ECG's final status (done or failed), after the database write: "
+        "what the REST API now answers. Transient (delivery mode 1): gateways bind exclusive "
+        "queues to it to wake their waiting clients; bind a queue to `ecg.status_changed.#` "
+        "to learn when results are readable.",
     ),
 ]
 
@@ -61,7 +70,12 @@ def build_document() -> dict[str, Any]:
                 "description": "The AMQP correlation_id is the ECG id.",
                 "location": "$message.payload#/ecg_id",
             },
-            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.3.0"}},
+            "bindings": {
+                "amqp": {
+                    "deliveryMode": 1 if model is EcgStatusChanged else 2,
+                    "bindingVersion": "0.3.0",
+                }
+            },
         }
         channels[key] = {
             "address": routing_key,
@@ -94,7 +108,8 @@ def build_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Events of the ECG ingestion and analysis service. Every body is JSON with "
-                "event_id, type, occurred_at, ecg_id and owner_id. AMQP properties: persistent, "
+                "event_id, type, occurred_at, ecg_id and owner_id. AMQP properties: persistent "
+                "(ecg.status_changed: transient), type = the routing key, "
                 "message_id = event id, correlation_id = ECG id, content_type = application/json. "
                 "Delivery is at least once: deduplicate on event_id or on the ECG id."
             ),

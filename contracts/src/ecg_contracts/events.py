@@ -1,8 +1,9 @@
 """Events on the ``ecg.events`` topic exchange.
 
 Every body is JSON with ``event_id``, ``type``, ``occurred_at``, ``ecg_id`` and
-``owner_id``. AMQP properties: persistent, ``message_id`` = event id,
-``correlation_id`` = ECG id, ``content_type`` = application/json.
+``owner_id``. AMQP properties: persistent (``ecg.status_changed`` transient),
+``message_id`` = event id, ``correlation_id`` = ECG id, ``content_type`` =
+application/json, ``type`` = the routing key.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ EXCHANGE: Final = "ecg.events"
 SUBMITTED: Final = "ecg.submitted.v1"
 ANALYZED: Final = "ecg.analyzed.v1"
 ANALYSIS_FAILED: Final = "ecg.analysis_failed.v1"
+STATUS_CHANGED: Final = "ecg.status_changed.v1"
 CONTENT_TYPE: Final = "application/json"
 SUBMITTED_PATTERN: Final = "ecg.submitted.#"
 ANALYZED_PATTERN: Final = "ecg.analyzed.#"
 ANALYSIS_FAILED_PATTERN: Final = "ecg.analysis_failed.#"
+STATUS_CHANGED_PATTERN: Final = "ecg.status_changed.#"
 
 
 def _new_event_id() -> str:
@@ -73,19 +76,44 @@ class EcgAnalysisFailed(_Event):
     reason: str = Field(description="Why the analysis failed, for humans.")
 
 
-EcgEvent = EcgSubmitted | EcgAnalyzed | EcgAnalysisFailed
+class EcgStatusChanged(_Event):
+    """A gateway stored an ECG's final status: the result as clients now read it.
+
+    Published after the database write, so whoever acts on it reads the same answer
+    from the REST API. Transient: it wakes waiting clients of every gateway; the
+    database stays the record.
+    """
+
+    type: Literal["ecg.status_changed.v1"] = STATUS_CHANGED
+    status: Literal["done", "failed"] = Field(description="The stored final status.")
+    insights: Insights | None = Field(default=None, description="When done: the insights.")
+    error: str | None = Field(default=None, description="When failed: why, for humans.")
+
+
+EcgEvent = EcgSubmitted | EcgAnalyzed | EcgAnalysisFailed | EcgStatusChanged
+
+
+PERSISTENT: Final = 2
+TRANSIENT: Final = 1
 
 
 class MessageProperties(TypedDict):
+    delivery_mode: int
     content_type: str
     message_id: str
     correlation_id: str
     type: str
 
 
+def routing_key(event: EcgEvent) -> str:
+    """Events are routed by their versioned type."""
+    return event.type
+
+
 def message_properties(event: EcgEvent) -> MessageProperties:
-    """The AMQP properties of an event, besides persistent delivery (see the module doc)."""
+    """The AMQP properties of an event (see the module doc)."""
     return {
+        "delivery_mode": TRANSIENT if isinstance(event, EcgStatusChanged) else PERSISTENT,
         "content_type": CONTENT_TYPE,
         "message_id": event.event_id,
         "correlation_id": event.ecg_id,

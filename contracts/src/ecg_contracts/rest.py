@@ -61,15 +61,27 @@ ECG_EXAMPLE: dict[str, Any] = {
 }
 
 
+RESERVED_ECG_IDS = frozenset({"events"})
+
+
 class EcgCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ECG_EXAMPLE]})
 
     id: EcgId | None = Field(
-        default=None, description="Client-chosen id, unique per owner; a UUID otherwise."
+        default=None,
+        description="Client-chosen id, unique per owner; a UUID otherwise. "
+        "`events` is reserved (`GET /ecg/events` is the event stream).",
     )
     date: datetime | None = Field(default=None, description="ISO 8601; defaults to now.")
     sampling_rate_hz: float | None = Field(default=None, gt=0, le=100_000)
     leads: list[LeadIn] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, ecg_id: str | None) -> str | None:
+        if ecg_id in RESERVED_ECG_IDS:
+            raise ValueError(f"{ecg_id!r} is reserved: GET /ecg/{ecg_id} is the event stream")
+        return ecg_id
 
     @field_validator("leads")
     @classmethod
@@ -123,6 +135,19 @@ class InsightsOut(BaseModel):
     status: Status
     insights: Insights | None
     error: str | None
+
+
+class EcgLinks(BaseModel):
+    ecg: str = Field(description="`GET` the ECG.")
+    insights: str = Field(description="`GET` its status and insights.")
+
+
+class EcgStatusNotice(BaseModel):
+    """The data of one `status` event of `GET /ecg/events`."""
+
+    id: str = Field(description="The ECG's id.")
+    status: Status
+    links: EcgLinks
 
 
 class TokenRequest(BaseModel):

@@ -20,9 +20,11 @@ from ecg_gateway.auth.tokens import TokenService
 from ecg_gateway.messaging.amqp import (
     AmqpEventPublisher,
     consume_results,
+    consume_status_feed,
     declare_consumer_queue,
     open_amqp,
 )
+from ecg_gateway.messaging.notifications import StatusChange, StatusHub
 from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgService, UserService
 from ecg_gateway.settings import DEV_ADMIN_PASSWORD, DEV_JWT_SECRET, GatewaySettings
@@ -46,6 +48,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch("/users/{user_id}", handlers.patch_user)
     app.router.add_post("/ecg/", handlers.submit_ecg)
     app.router.add_get("/ecg/", handlers.list_ecgs)
+    app.router.add_get("/ecg/events", handlers.ecg_events)
     app.router.add_get("/ecg/{ecg_id}", handlers.get_ecg)
     app.router.add_delete("/ecg/{ecg_id}", handlers.delete_ecg)
     app.router.add_get("/ecg/{ecg_id}/insights", handlers.get_insights)
@@ -97,23 +100,43 @@ def server_quirks_ctx(
     return adapt
 
 
+def feed_hub(hub: StatusHub) -> Callable[[events.EcgStatusChanged], None]:
+    def on_status_changed(event: events.EcgStatusChanged) -> None:
+        hub.publish(
+            StatusChange(
+                owner_id=event.owner_id,
+                ecg_id=event.ecg_id,
+                status=event.status,
+                insights=event.insights.model_dump(mode="json") if event.insights else None,
+                error=event.error,
+                event_id=event.event_id,
+            )
+        )
+
+    return on_status_changed
+
+
 async def maintain_amqp(app: web.Application) -> None:
     """Connect, declare, consume and publish; after any outage, start over."""
     settings = app[state.SETTINGS]
     publisher = app[state.PUBLISHER]
+    hub = app[state.HUB]
     while True:
         try:
             async with open_amqp(
                 settings.amqp_url, settings.exchange, settings.results_prefetch
             ) as amqp:
-                queue = await declare_consumer_queue(
-                    amqp.channel,
-                    amqp.exchange,
-                    settings.results_queue,
-                    [events.ANALYZED_PATTERN, events.ANALYSIS_FAILED_PATTERN],
-                )
-                await consume_results(queue, app[state.ECG_SERVICE].record_result)
+                await consume_status_feed(amqp.channel, amqp.exchange, feed_hub(hub))
+                if settings.consume_results:
+                    queue = await declare_consumer_queue(
+                        amqp.channel,
+                        amqp.exchange,
+                        settings.results_queue,
+                        [events.ANALYZED_PATTERN, events.ANALYSIS_FAILED_PATTERN],
+                    )
+                    await consume_results(queue, app[state.ECG_SERVICE].record_result)
                 publisher.attach(amqp)
+                hub.resync()
                 app[state.RELAY].kick()
                 log.info("connected to the broker", extra={"exchange": settings.exchange})
                 await amqp.closed.wait()
@@ -127,18 +150,23 @@ async def maintain_amqp(app: web.Application) -> None:
         await asyncio.sleep(AMQP_RETRY_S)
 
 
+async def stop_task(task: asyncio.Task[None], timeout_s: float = 10.0) -> None:
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if not done:
+        log.warning("a background task did not stop in time", extra={"task": task.get_name()})
+
+
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     amqp_task = asyncio.create_task(maintain_amqp(app), name="amqp")
     relay_task = asyncio.create_task(app[state.RELAY].run(), name="outbox-relay")
     yield
-    relay_task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await relay_task
+    app[state.HUB].close()
+    await stop_task(relay_task)
     with contextlib.suppress(Exception):
         await asyncio.wait_for(app[state.RELAY].drain(), timeout=5)
-    amqp_task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await amqp_task
+    await app[state.ECG_SERVICE].close()
+    await stop_task(amqp_task)
 
 
 def warn_about_dev_defaults(settings: GatewaySettings) -> None:
@@ -160,14 +188,28 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     users = MongoUserRepository(db)
     ecgs = MongoEcgRepository(db)
     publisher = AmqpEventPublisher()
+    hub = StatusHub()
+
+    async def give_up(owner_id: str, ecg_id: str, reason: str) -> object:
+        return await service.give_up(owner_id, ecg_id, reason)
+
     relay = OutboxRelay(
         ecgs,
         publisher,
+        give_up,
         poll_s=settings.outbox_poll_s,
         lease_s=settings.outbox_lease_s,
         dispatch_timeout_s=settings.dispatch_timeout_s,
         max_attempts=settings.max_dispatch_attempts,
-        fault=settings.fault,
+    )
+    service = EcgService(
+        ecgs,
+        settings.max_total_samples,
+        changes=hub,
+        notifier=publisher,
+        dispatch_timeout_s=settings.dispatch_timeout_s,
+        on_accepted=relay.accepted,
+        observer=metrics,
     )
     app[state.METRICS] = metrics
     app[state.IN_FLIGHT] = in_flight
@@ -176,11 +218,10 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     app[state.USERS] = users
     app[state.PUBLISHER] = publisher
     app[state.RELAY] = relay
+    app[state.HUB] = hub
     app[state.TOKENS] = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s)
     app[state.USER_SERVICE] = UserService(users, Passwords())
-    app[state.ECG_SERVICE] = EcgService(
-        ecgs, settings.max_total_samples, on_accepted=relay.kick, observer=metrics
-    )
+    app[state.ECG_SERVICE] = service
     app.cleanup_ctx.append(mongo_ctx)
     app.cleanup_ctx.append(server_quirks_ctx(ecgs))
     app.cleanup_ctx.append(background_ctx)
@@ -208,6 +249,7 @@ async def serve(settings: GatewaySettings, host: str, port: int) -> None:
         await stop.wait()
         log.info("shutting down: no new connections, draining in-flight requests")
         await site.stop()
+        app[state.HUB].close()
         drained = await app[state.IN_FLIGHT].wait_idle(settings.shutdown_timeout_s)
         if not drained:
             log.warning("shutdown timeout: cancelling the requests still in flight")

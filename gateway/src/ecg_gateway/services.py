@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Final, Protocol
 
-from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted, SubmittedLead
-from ecg_contracts.rest import EcgCreate, Role, Status
+from ecg_contracts.events import (
+    EcgAnalysisFailed,
+    EcgAnalyzed,
+    EcgStatusChanged,
+    EcgSubmitted,
+    SubmittedLead,
+)
+from ecg_contracts.insights import Insights
+from ecg_contracts.rest import EcgCreate, Role
 from ecg_contracts.signal import EncodedSignal, pack_samples
 
 from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
 from ecg_gateway.auth.passwords import Passwords
+from ecg_gateway.batching import Batcher
+from ecg_gateway.messaging.notifications import StatusHub, Subscription
+from ecg_gateway.messaging.ports import StatusNotifier
 from ecg_gateway.store.ports import EcgRepository, UserRepository
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
     EcgRecord,
+    EcgStatusRecord,
     EcgSummaryRecord,
     ResultOutcome,
+    ResultWrite,
     StoredLead,
     UserRecord,
 )
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+RESULTS_PER_WRITE: Final = 64
+STATUS_READS_AT_ONCE: Final = 8
+"""Concurrent status reads per gateway: polling clients queue here, not in the database,
+so they cannot crowd out the result writes."""
 
 
 def utc_now() -> datetime:
@@ -110,18 +128,30 @@ class EcgService:
         self,
         ecgs: EcgRepository,
         max_total_samples: int,
-        on_accepted: Callable[[str, str], None] = lambda owner_id, ecg_id: None,
+        *,
+        changes: StatusHub,
+        notifier: StatusNotifier,
+        dispatch_timeout_s: float,
+        on_accepted: Callable[[EcgRecord], None] = lambda record: None,
         observer: EcgObserver | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._ecgs = ecgs
+        self._changes = changes
+        self._notifier = notifier
+        self._dispatch_timeout = timedelta(seconds=dispatch_timeout_s)
         self._observer = observer or _Unobserved()
         self._max_total_samples = max_total_samples
         self._on_accepted = on_accepted
         self._clock = clock
+        self._results: Batcher[ResultWrite, ResultOutcome] = Batcher(
+            ecgs.record_results, RESULTS_PER_WRITE
+        )
+        self._status_reads = asyncio.Semaphore(STATUS_READS_AT_ONCE)
 
     async def submit(self, principal: Principal, body: EcgCreate) -> Submission:
-        """Store the ECG with its dispatch due; a retry with the same id and content
+        """Store the ECG as dispatched once, due again after the dispatch timeout, and hand
+        it to ``on_accepted`` to publish from memory; a retry with the same id and content
         returns the stored ECG instead of starting a second analysis."""
         ensure_may_use_ecgs(principal)
         total = sum(len(lead.signal) for lead in body.leads)
@@ -140,6 +170,8 @@ class EcgService:
             submitted_at=now,
             content_hash=content_hash(body, leads),
             leads=leads,
+            dispatch_attempts=1,
+            dispatch_due_at=now + self._dispatch_timeout,
         )
         try:
             await self._ecgs.insert(record)
@@ -148,7 +180,7 @@ class EcgService:
             if existing is None or existing.content_hash != record.content_hash:
                 raise EcgConflict(record.ecg_id) from None
             return Submission(existing, created=False)
-        self._on_accepted(record.owner_id, record.ecg_id)
+        self._on_accepted(record)
         self._observer.ecg_accepted()
         return Submission(record, created=True)
 
@@ -158,6 +190,33 @@ class EcgService:
         if record is None:
             raise EcgNotFound(ecg_id)
         return record
+
+    async def status(
+        self, principal: Principal, ecg_id: str, wait_s: float = 0.0
+    ) -> EcgStatusRecord:
+        """The status and insights; with ``wait_s``, a pending ECG's answer comes the moment
+        its result is stored (by any gateway), or after ``wait_s`` as it then stands."""
+        ensure_may_use_ecgs(principal)
+        with self._changes.watch(principal.user_id, ecg_id) as waiter:
+            current = await self._read_status(principal.user_id, ecg_id)
+            if current.status != "pending" or wait_s <= 0:
+                return current
+            change = await waiter.result(wait_s)
+        if change is not None:
+            return EcgStatusRecord(ecg_id, change.status, change.insights, change.error)
+        return await self._read_status(principal.user_id, ecg_id)
+
+    async def _read_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord:
+        async with self._status_reads:
+            current = await self._ecgs.get_status(owner_id, ecg_id)
+        if current is None:
+            raise EcgNotFound(ecg_id)
+        return current
+
+    def subscribe(self, principal: Principal) -> AbstractContextManager[Subscription]:
+        """Status changes of the caller's own ECGs, as they are stored."""
+        ensure_may_use_ecgs(principal)
+        return self._changes.subscribe(principal.user_id)
 
     async def list_page(
         self, principal: Principal, limit: int, after: tuple[datetime, str] | None
@@ -173,25 +232,66 @@ class EcgService:
 
     async def record_result(self, event: EcgAnalyzed | EcgAnalysisFailed) -> ResultOutcome:
         if isinstance(event, EcgAnalyzed):
-            status: Status = "done"
-            insights, error = event.insights.model_dump(mode="json"), None
-        else:
-            status, insights, error = "failed", None, event.reason
-        outcome = await self._ecgs.record_result(
-            event.owner_id, event.ecg_id, status, insights, error
+            write = ResultWrite(
+                event.owner_id,
+                event.ecg_id,
+                "done",
+                event.insights.model_dump(mode="json"),
+                None,
+                event.event_id,
+            )
+            return await self._store(write, event.occurred_at, event.insights)
+        write = ResultWrite(
+            event.owner_id, event.ecg_id, "failed", None, event.reason, event.event_id
         )
+        return await self._store(write, event.occurred_at, None)
+
+    async def give_up(self, owner_id: str, ecg_id: str, reason: str) -> ResultOutcome:
+        """No result came after every dispatch: the ECG fails, and waiting clients learn it."""
+        write = ResultWrite(owner_id, ecg_id, "failed", None, reason, str(uuid.uuid4()))
+        return await self._store(write, self._clock(), None)
+
+    async def _store(
+        self, write: ResultWrite, occurred_at: datetime, insights: Insights | None
+    ) -> ResultOutcome:
+        outcome = await self._results.submit(write)
         if outcome == "stored":
-            lag = (self._clock() - event.occurred_at).total_seconds()
-            self._observer.result_stored(status, lag)
-            log.info("result stored", extra={"ecg_id": event.ecg_id, "status": status})
+            self._observer.result_stored(
+                write.status, (self._clock() - occurred_at).total_seconds()
+            )
+            log.info("result stored", extra={"ecg_id": write.ecg_id, "status": write.status})
+            await self._announce(write, insights)
         elif outcome == "unknown":
             log.warning(
                 "result for an unknown ECG dropped",
-                extra={"ecg_id": event.ecg_id, "event_id": event.event_id},
+                extra={"ecg_id": write.ecg_id, "event_id": write.event_id},
             )
-        elif outcome == "duplicate":
-            log.info("duplicate or late result ignored", extra={"ecg_id": event.ecg_id})
+        else:
+            log.info("duplicate or late result ignored", extra={"ecg_id": write.ecg_id})
         return outcome
+
+    async def _announce(self, write: ResultWrite, insights: Insights | None) -> None:
+        """Best effort: the database is the record; a waiter that misses this re-reads it
+        when its wait ends."""
+        assert write.status != "pending"
+        try:
+            await self._notifier.publish_status_changed(
+                EcgStatusChanged(
+                    ecg_id=write.ecg_id,
+                    owner_id=write.owner_id,
+                    status=write.status,
+                    insights=insights,
+                    error=write.error,
+                )
+            )
+        except Exception as error:
+            log.warning(
+                "could not announce a stored result",
+                extra={"ecg_id": write.ecg_id, "error": repr(error)},
+            )
+
+    async def close(self) -> None:
+        await self._results.close()
 
 
 class UserService:

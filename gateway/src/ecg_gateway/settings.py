@@ -36,7 +36,15 @@ class GatewaySettings(BaseSettings):
         default="ecg.gateway.results", description="Durable queue of completion events."
     )
     results_prefetch: int = Field(
-        default=32, ge=1, description="Unacked completion events the gateway takes at once."
+        default=64, ge=1, description="Unacked completion events the gateway takes at once."
+    )
+    consume_results: bool = Field(
+        default=True,
+        description="Store completion events; `false` for a gateway that only serves "
+        "requests while others store the results.",
+    )
+    sse_keepalive_s: float = Field(
+        default=15.0, gt=0, description="Keep-alive comment interval of `GET /ecg/events` (s)."
     )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEV_JWT_SECRET), description="HS256 signing key of access tokens."
@@ -51,7 +59,10 @@ class GatewaySettings(BaseSettings):
         default=20_000_000, ge=1, description="Samples over all leads of one ECG."
     )
     outbox_poll_s: float = Field(
-        default=1.0, gt=0, description="How often the relay looks for unpublished ECGs (s)."
+        default=5.0,
+        gt=0,
+        description="How often the relay scans for overdue dispatches (s); failed publishes "
+        "trigger a scan at once.",
     )
     outbox_lease_s: float = Field(
         default=30.0, gt=0, description="A relay's claim on an ECG lapses after this (s)."
@@ -66,9 +77,6 @@ class GatewaySettings(BaseSettings):
         default=30.0, gt=0, description="On SIGTERM, how long in-flight requests may take (s)."
     )
     log_level: str = Field(default="INFO", description="Python log level.")
-    fault: Literal["", "kill_before_publish"] = Field(
-        default="", description="Test-only fault injection; leave empty."
-    )
 
     @model_validator(mode="after")
     def _no_dev_secrets_in_production(self) -> GatewaySettings:

@@ -4,17 +4,38 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_indexes
 from ecg_gateway.store.ports import EcgRepository
-from ecg_gateway.store.records import EcgAlreadyExists, EcgRecord, StoredLead
+from ecg_gateway.store.records import (
+    EcgAlreadyExists,
+    EcgRecord,
+    EcgStatusRecord,
+    ResultOutcome,
+    ResultWrite,
+    StoredLead,
+)
 
 from tests.fakes import InMemoryEcgRepository
 from tests.services import ServiceUrls
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+async def record(
+    repository: EcgRepository,
+    ecg_id: str,
+    status: str,
+    insights: dict[str, object] | None,
+    error: str | None = None,
+    event_id: str = "event-1",
+) -> ResultOutcome:
+    write = ResultWrite("owner-a", ecg_id, status, insights, error, event_id)  # type: ignore[arg-type]
+    [outcome] = await repository.record_results([write])
+    return outcome
 
 
 def ecg(ecg_id: str, owner: str = "owner-a", at: datetime = T0) -> EcgRecord:
@@ -76,18 +97,70 @@ async def test_listing_is_newest_first_and_resumes_after_a_cursor(
 
 async def test_only_a_pending_ecg_takes_a_result(repository: EcgRepository) -> None:
     await repository.insert(ecg("r"))
-    assert await repository.record_result("owner-a", "r", "done", {"version": 1}, None) == "stored"
-    assert await repository.record_result("owner-a", "r", "failed", None, "late") == "duplicate"
-    assert await repository.record_result("owner-a", "ghost", "done", {}, None) == "unknown"
+    assert await record(repository, "r", "done", {"version": 1}) == "stored"
+    assert await record(repository, "r", "failed", None, "late", "event-2") == "duplicate"
+    assert await record(repository, "ghost", "done", {}) == "unknown"
     stored = await repository.get("owner-a", "r")
     assert stored is not None
     assert (stored.status, stored.insights, stored.error) == ("done", {"version": 1}, None)
 
 
+async def test_a_batch_of_results_gets_one_outcome_each_in_order(
+    repository: EcgRepository,
+) -> None:
+    for ecg_id in ("b1", "b2", "b3"):
+        await repository.insert(ecg(ecg_id))
+    await record(repository, "b2", "done", {"early": True}, event_id="early")
+    writes = [
+        ResultWrite("owner-a", "b1", "done", {"n": 1}, None, "x1"),
+        ResultWrite("owner-a", "b2", "done", {"n": 2}, None, "x2"),
+        ResultWrite("owner-a", "ghost", "done", {"n": 0}, None, "x0"),
+        ResultWrite("owner-a", "b3", "failed", None, "broken", "x3"),
+        ResultWrite("owner-a", "b1", "failed", None, "second", "x4"),
+    ]
+    assert await repository.record_results(writes) == [
+        "stored",
+        "duplicate",
+        "unknown",
+        "stored",
+        "duplicate",
+    ]
+    assert await repository.record_results([]) == []
+    assert await repository.get_status("owner-a", "b1") == EcgStatusRecord(
+        "b1", "done", {"n": 1}, None
+    )
+    assert await repository.get_status("owner-a", "b3") == EcgStatusRecord(
+        "b3", "failed", None, "broken"
+    )
+    assert await repository.get_status("owner-b", "b3") is None
+
+
+async def test_status_reads_say_pending_before_a_result(repository: EcgRepository) -> None:
+    await repository.insert(ecg("s"))
+    assert await repository.get_status("owner-a", "s") == EcgStatusRecord(
+        "s", "pending", None, None
+    )
+    assert await repository.get_status("owner-a", "missing") is None
+
+
+async def test_the_outbox_state_is_stored_with_the_ecg_and_rescheduled_after_a_failed_publish(
+    repository: EcgRepository,
+) -> None:
+    due = T0 + timedelta(minutes=5)
+    await repository.insert(replace(ecg("o"), dispatch_attempts=1, dispatch_due_at=due))
+    assert await repository.due_dispatches(due - timedelta(seconds=1), 10) == []
+    assert await repository.due_dispatches(due, 10) == [("owner-a", "o")]
+    await repository.reschedule_dispatch("owner-a", "o", T0)
+    assert await repository.due_dispatches(T0, 10) == [("owner-a", "o")]
+    claimed = await repository.claim_dispatch("owner-a", "o", T0, T0 + timedelta(seconds=30))
+    assert claimed is not None
+    assert claimed.dispatch_attempts == 0, "the failed publish does not count"
+
+
 async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: EcgRepository) -> None:
     await repository.insert(ecg("d"))
     await repository.insert(ecg("later", at=T0 + timedelta(seconds=5)))
-    assert await repository.count_due_dispatch(T0) == 1
+    assert await repository.due_dispatches(T0, 10) == [("owner-a", "d")]
     assert await repository.due_dispatches(T0 + timedelta(seconds=5), 10) == [
         ("owner-a", "d"),
         ("owner-a", "later"),
@@ -111,10 +184,9 @@ async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: Ecg
     )
     assert redo is not None
     assert redo.dispatch_attempts == 1
-    await repository.record_result("owner-a", "d", "done", {}, None)
+    await record(repository, "d", "done", {})
     assert await repository.claim_dispatch("owner-a", "d", T0 + timedelta(days=1), T0) is None
     assert await repository.due_dispatches(T0 + timedelta(days=1), 10) == [("owner-a", "later")]
-    assert await repository.count_due_dispatch(T0 + timedelta(days=1)) == 1
 
 
 async def test_delete_removes_the_ecg(repository: EcgRepository) -> None:
@@ -134,7 +206,7 @@ async def test_a_stored_result_survives_concurrent_dispatch_updates(
         await repository.insert(ecg(ecg_id))
         outcomes = await asyncio.gather(
             repository.claim_dispatch("owner-a", ecg_id, T0, T0 + timedelta(seconds=30)),
-            repository.record_result("owner-a", ecg_id, "done", {"n": index}, None),
+            record(repository, ecg_id, "done", {"n": index}),
             repository.mark_dispatched("owner-a", ecg_id, 1, T0 + timedelta(minutes=5)),
         )
         stored = await repository.get("owner-a", ecg_id)

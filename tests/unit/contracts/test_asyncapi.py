@@ -16,7 +16,12 @@ def test_every_event_has_a_channel_a_message_and_a_resolvable_schema() -> None:
     document = yaml.safe_load(asyncapi.render())
     assert document["asyncapi"] == "3.0.0"
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == {events.SUBMITTED, events.ANALYZED, events.ANALYSIS_FAILED}
+    assert addresses == {
+        events.SUBMITTED,
+        events.ANALYZED,
+        events.ANALYSIS_FAILED,
+        events.STATUS_CHANGED,
+    }
     schemas = document["components"]["schemas"]
     for message in document["components"]["messages"].values():
         name = message["payload"]["$ref"].rsplit("/", 1)[1]

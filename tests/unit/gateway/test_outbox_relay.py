@@ -1,18 +1,25 @@
-"""The outbox relay and the submit use case, on fakes of the ports and a manual clock."""
+"""The outbox relay and the ECG use cases, on fakes of the ports and a manual clock."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from ecg_contracts.events import EcgAnalyzed
+from ecg_contracts.insights import Insights
 from ecg_contracts.rest import EcgCreate
-from ecg_gateway.auth.access import Principal
+from ecg_gateway.auth.access import Forbidden, Principal
+from ecg_gateway.messaging.notifications import StatusChange, StatusHub
 from ecg_gateway.messaging.relay import OutboxRelay
-from ecg_gateway.services import EcgConflict, EcgService, TooManySamples
+from ecg_gateway.services import EcgConflict, EcgNotFound, EcgService, TooManySamples
 
 from tests.fakes import InMemoryEcgRepository, RecordingPublisher
 
 ALICE = Principal("alice-id", "alice", "user")
+ADMIN = Principal("admin-id", "admin", "admin")
+TIMEOUT_S = 60
 
 
 class Clock:
@@ -26,6 +33,43 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+@dataclass
+class Gateway:
+    repo: InMemoryEcgRepository
+    publisher: RecordingPublisher
+    hub: StatusHub
+    relay: OutboxRelay
+    service: EcgService
+
+
+def gateway(clock: Clock, max_total_samples: int = 100, publish_on_accept: bool = True) -> Gateway:
+    repo, publisher, hub = InMemoryEcgRepository(), RecordingPublisher(), StatusHub()
+
+    async def give_up(owner_id: str, ecg_id: str, reason: str) -> object:
+        return await service.give_up(owner_id, ecg_id, reason)
+
+    relay = OutboxRelay(
+        repo,
+        publisher,
+        give_up,
+        poll_s=1,
+        lease_s=10,
+        dispatch_timeout_s=TIMEOUT_S,
+        max_attempts=3,
+        clock=clock,
+    )
+    service = EcgService(
+        repo,
+        max_total_samples,
+        changes=hub,
+        notifier=publisher,
+        dispatch_timeout_s=TIMEOUT_S,
+        on_accepted=relay.accepted if publish_on_accept else lambda record: None,
+        clock=clock,
+    )
+    return Gateway(repo, publisher, hub, relay, service)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -37,77 +81,129 @@ def body(ecg_id: str, rate: float = 500) -> EcgCreate:
     )
 
 
-def relay(repo: InMemoryEcgRepository, publisher: RecordingPublisher, clock: Clock) -> OutboxRelay:
-    return OutboxRelay(
-        repo, publisher, poll_s=1, lease_s=10, dispatch_timeout_s=60, max_attempts=3, clock=clock
-    )
+def analyzed(ecg_id: str, owner_id: str = "alice-id") -> EcgAnalyzed:
+    insights = Insights.model_validate({"version": 1, "leads": [], "notes": []})
+    return EcgAnalyzed(ecg_id=ecg_id, owner_id=owner_id, insights=insights)
 
 
-async def test_an_accepted_ecg_is_published_once_with_its_signal(clock: Clock) -> None:
-    repo, publisher = InMemoryEcgRepository(), RecordingPublisher()
-    service = EcgService(repo, max_total_samples=100, clock=clock)
-    await service.submit(ALICE, body("e1"))
-    outbox = relay(repo, publisher, clock)
-    assert await outbox.drain() == 1
-    assert await outbox.drain() == 0
-    [event] = publisher.published
-    assert (event.ecg_id, event.owner_id, event.attempt) == ("e1", "alice-id", 1)
-    assert event.leads[0].signal.dtype == "int32"
+async def test_an_accepted_ecg_is_published_from_memory_without_a_scan(clock: Clock) -> None:
+    gw = gateway(clock)
+    await gw.service.submit(ALICE, body("e1"))
+    await gw.service.submit(ALICE, body("e2"))
+    await gw.relay.drain()
+    assert [(e.ecg_id, e.owner_id, e.attempt) for e in gw.publisher.published] == [
+        ("e1", "alice-id", 1),
+        ("e2", "alice-id", 1),
+    ]
+    assert gw.publisher.published[0].leads[0].signal.dtype == "int32"
+    assert await gw.relay.scan() == 0, "nothing is due before the dispatch timeout"
+    assert gw.relay.backlog == 0
 
 
-async def test_a_broker_outage_only_delays_the_publish(clock: Clock) -> None:
-    repo, publisher = InMemoryEcgRepository(), RecordingPublisher()
-    await EcgService(repo, 100, clock=clock).submit(ALICE, body("e1"))
-    outbox = relay(repo, publisher, clock)
-    publisher.down = True
-    with pytest.raises(ConnectionError):
-        await outbox.drain()
-    publisher.down = False
-    assert await outbox.drain() == 0, "leased by the failed attempt"
-    clock.advance(11)
-    assert await outbox.drain() == 1
-    assert [event.ecg_id for event in publisher.published] == ["e1"]
+async def test_a_broker_outage_makes_the_ecg_due_at_once_and_the_scan_publishes_it(
+    clock: Clock,
+) -> None:
+    gw = gateway(clock)
+    gw.publisher.down = True
+    await gw.service.submit(ALICE, body("e1"))
+    assert await gw.relay.drain() == 0
+    assert gw.publisher.published == []
+    gw.publisher.down = False
+    assert await gw.relay.scan() == 1
+    assert [(e.ecg_id, e.attempt) for e in gw.publisher.published] == [("e1", 1)]
 
 
-async def test_an_unanswered_dispatch_is_repeated_then_failed(clock: Clock) -> None:
-    repo, publisher = InMemoryEcgRepository(), RecordingPublisher()
-    await EcgService(repo, 100, clock=clock).submit(ALICE, body("e1"))
-    outbox = relay(repo, publisher, clock)
+async def test_a_gateway_that_died_before_publishing_is_covered_by_the_dispatch_timeout(
+    clock: Clock,
+) -> None:
+    gw = gateway(clock, publish_on_accept=False)
+    await gw.service.submit(ALICE, body("e1"))
+    assert await gw.relay.scan() == 0
+    clock.advance(TIMEOUT_S + 1)
+    assert await gw.relay.scan() == 1
+    assert [e.ecg_id for e in gw.publisher.published] == ["e1"]
+
+
+async def test_an_unanswered_dispatch_is_repeated_then_failed_and_announced(clock: Clock) -> None:
+    gw = gateway(clock)
+    await gw.service.submit(ALICE, body("e1"))
+    await gw.relay.drain()
     for _ in range(3):
-        await outbox.drain()
-        clock.advance(61)
-    await outbox.drain()
-    assert [event.attempt for event in publisher.published] == [1, 2, 3]
-    stored = await repo.get("alice-id", "e1")
+        clock.advance(TIMEOUT_S + 1)
+        await gw.relay.scan()
+    assert [event.attempt for event in gw.publisher.published] == [1, 2, 3]
+    stored = await gw.repo.get("alice-id", "e1")
     assert stored is not None
     assert stored.status == "failed"
     assert stored.error is not None
     assert "3 dispatches" in stored.error
+    assert [(e.ecg_id, e.status) for e in gw.publisher.announced] == [("e1", "failed")]
 
 
 async def test_a_retry_is_recognised_and_a_different_ecg_is_a_conflict(clock: Clock) -> None:
-    repo = InMemoryEcgRepository()
-    service = EcgService(repo, 100, clock=clock)
-    first = await service.submit(ALICE, body("e1"))
+    gw = gateway(clock)
+    first = await gw.service.submit(ALICE, body("e1"))
     clock.advance(5)
-    again = await service.submit(ALICE, body("e1"))
+    again = await gw.service.submit(ALICE, body("e1"))
     assert (first.created, again.created) == (True, False)
-    assert again.record == first.record
+    assert again.record.ecg_id == first.record.ecg_id
+    assert again.record.content_hash == first.record.content_hash
     with pytest.raises(EcgConflict):
-        await service.submit(ALICE, body("e1", rate=250))
+        await gw.service.submit(ALICE, body("e1", rate=250))
+    await gw.relay.drain()
+    assert len(gw.publisher.published) == 1
 
 
 async def test_the_total_sample_cap_is_enforced(clock: Clock) -> None:
     with pytest.raises(TooManySamples, match="limit is 2"):
-        await EcgService(InMemoryEcgRepository(), 2, clock=clock).submit(ALICE, body("big"))
+        await gateway(clock, max_total_samples=2).service.submit(ALICE, body("big"))
 
 
-async def test_a_just_accepted_ecg_is_dispatched_without_a_scan(clock: Clock) -> None:
-    repo, publisher = InMemoryEcgRepository(), RecordingPublisher()
-    outbox = relay(repo, publisher, clock)
-    service = EcgService(repo, 100, on_accepted=outbox.kick, clock=clock)
-    await service.submit(ALICE, body("e1"))
-    await service.submit(ALICE, body("e2"))
-    assert await outbox.drain(scan=False) == 2
-    assert [event.ecg_id for event in publisher.published] == ["e1", "e2"]
-    assert await outbox.drain(scan=False) == 0
+async def test_concurrent_results_are_stored_in_fewer_writes_and_each_announced(
+    clock: Clock,
+) -> None:
+    gw = gateway(clock)
+    for index in range(20):
+        await gw.service.submit(ALICE, body(f"e{index}"))
+    outcomes = await asyncio.gather(
+        *(gw.service.record_result(analyzed(f"e{index}")) for index in range(20)),
+        gw.service.record_result(analyzed("e0")),
+        gw.service.record_result(analyzed("ghost")),
+    )
+    assert outcomes == ["stored"] * 20 + ["duplicate", "unknown"]
+    assert gw.repo.result_writes < 5
+    assert sorted(e.ecg_id for e in gw.publisher.announced) == sorted(f"e{i}" for i in range(20))
+
+
+async def test_a_long_poll_answers_when_the_change_arrives(clock: Clock) -> None:
+    gw = gateway(clock)
+    await gw.service.submit(ALICE, body("e1"))
+    waiting = asyncio.create_task(gw.service.status(ALICE, "e1", wait_s=30))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    await gw.service.record_result(analyzed("e1"))
+    [event] = gw.publisher.announced
+    gw.hub.publish(
+        StatusChange("alice-id", "e1", event.status, {"version": 1}, None, event.event_id)
+    )
+    answer = await asyncio.wait_for(waiting, 1)
+    assert (answer.ecg_id, answer.status) == ("e1", "done")
+
+
+async def test_a_long_poll_times_out_pending_and_a_done_ecg_answers_at_once(clock: Clock) -> None:
+    gw = gateway(clock)
+    await gw.service.submit(ALICE, body("e1"))
+    assert (await gw.service.status(ALICE, "e1", wait_s=0.05)).status == "pending"
+    await gw.service.record_result(analyzed("e1"))
+    assert (await asyncio.wait_for(gw.service.status(ALICE, "e1", wait_s=30), 1)).status == "done"
+
+
+async def test_status_is_per_owner_and_not_for_admins(clock: Clock) -> None:
+    gw = gateway(clock)
+    await gw.service.submit(ALICE, body("e1"))
+    with pytest.raises(EcgNotFound):
+        await gw.service.status(Principal("bob-id", "bob", "user"), "e1", wait_s=0.01)
+    with pytest.raises(Forbidden):
+        await gw.service.status(ADMIN, "e1")
+    with pytest.raises(Forbidden):
+        gw.service.subscribe(ADMIN)

@@ -242,8 +242,6 @@ class Worker:
     async def _publish(self, event: EcgAnalyzed | EcgAnalysisFailed, routing_key: str) -> None:
         assert self._exchange is not None
         message = aio_pika.Message(
-            event.model_dump_json().encode(),
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            **events.message_properties(event),
+            event.model_dump_json().encode(), **events.message_properties(event)
         )
         await self._exchange.publish(message, routing_key, timeout=PUBLISH_TIMEOUT_S)

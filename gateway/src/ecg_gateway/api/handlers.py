@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from datetime import datetime
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from aiohttp import web
 from ecg_contracts.rest import (
     EcgAccepted,
     EcgCreate,
+    EcgLinks,
     EcgOut,
     EcgPage,
+    EcgStatusNotice,
     EcgSummary,
     InsightsOut,
     LeadOut,
@@ -31,12 +34,15 @@ from ecg_gateway.api.observability import render_metrics
 from ecg_gateway.api.problems import ProblemError, invalid_body, not_found, unauthorized
 from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_may_use_ecgs
 from ecg_gateway.auth.tokens import InvalidToken
+from ecg_gateway.messaging.notifications import Resync, StatusChange, StreamClosed
 from ecg_gateway.store.records import EcgRecord, UserRecord
 
 M = TypeVar("M", bound=BaseModel)
 PENDING_RETRY_AFTER_S = "2"
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+MAX_WAIT_S: Final = 60.0
+SSE_RETRY_MS: Final = 2000
 
 
 def json_response(
@@ -214,19 +220,78 @@ async def get_ecg(request: web.Request) -> web.Response:
     )
 
 
+def wait_seconds(request: web.Request) -> float:
+    raw = request.query.get("wait")
+    if raw is None:
+        return 0.0
+    try:
+        wait_s = float(raw)
+    except ValueError:
+        wait_s = math.nan
+    if not 0 < wait_s <= MAX_WAIT_S:
+        raise ProblemError(
+            400, "Bad Request", f"wait must be a number of seconds in (0, {MAX_WAIT_S:.0f}]"
+        )
+    return wait_s
+
+
 async def get_insights(request: web.Request) -> web.Response:
+    """With ``?wait=N``, a pending ECG's answer comes when its result is stored."""
     principal = await authenticate(request)
-    record = await request.app[state.ECG_SERVICE].get(principal, request.match_info["ecg_id"])
+    wait_s = wait_seconds(request)
+    current = await request.app[state.ECG_SERVICE].status(
+        principal, request.match_info["ecg_id"], wait_s
+    )
     body = InsightsOut.model_validate(
         {
-            "ecg_id": record.ecg_id,
-            "status": record.status,
-            "insights": record.insights,
-            "error": record.error,
+            "ecg_id": current.ecg_id,
+            "status": current.status,
+            "insights": current.insights,
+            "error": current.error,
         }
     )
-    headers = {"Retry-After": PENDING_RETRY_AFTER_S} if record.status == "pending" else None
+    headers = {"Retry-After": PENDING_RETRY_AFTER_S} if current.status == "pending" else None
     return json_response(body, headers=headers)
+
+
+def status_event(change: StatusChange) -> bytes:
+    notice = EcgStatusNotice(
+        id=change.ecg_id,
+        status=change.status,
+        links=EcgLinks(ecg=f"/ecg/{change.ecg_id}", insights=f"/ecg/{change.ecg_id}/insights"),
+    )
+    return f"event: status\nid: {change.event_id}\ndata: {notice.model_dump_json()}\n\n".encode()
+
+
+async def ecg_events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: the caller's ECGs' status changes as they are stored."""
+    principal = await authenticate(request)
+    keepalive_s = request.app[state.SETTINGS].sse_keepalive_s
+    with request.app[state.ECG_SERVICE].subscribe(principal) as changes:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        try:
+            await response.write(f"retry: {SSE_RETRY_MS}\n: connected\n\n".encode())
+            while True:
+                try:
+                    change = await changes.next(keepalive_s)
+                except StreamClosed:
+                    break
+                if change is None:
+                    await response.write(b": keep-alive\n\n")
+                elif isinstance(change, Resync):
+                    await response.write(b"event: resync\ndata: {}\n\n")
+                else:
+                    await response.write(status_event(change))
+        except (ConnectionResetError, ConnectionError):
+            pass
+    return response
 
 
 async def list_ecgs(request: web.Request) -> web.Response:
@@ -291,10 +356,7 @@ async def ready(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     registry = request.app[state.METRICS]
-    try:
-        registry.outbox_backlog.set(await request.app[state.RELAY].backlog())
-    except Exception:
-        registry.outbox_backlog.set(-1)
+    registry.outbox_backlog.set(request.app[state.RELAY].backlog)
     try:
         depth = await request.app[state.PUBLISHER].queue_depth(
             request.app[state.SETTINGS].results_queue

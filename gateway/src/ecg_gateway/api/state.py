@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 from ecg_gateway.api.observability import InFlight, Metrics
 from ecg_gateway.auth.tokens import TokenService
 from ecg_gateway.messaging.amqp import AmqpEventPublisher
+from ecg_gateway.messaging.notifications import StatusHub
 from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgService, UserService
 from ecg_gateway.settings import GatewaySettings
@@ -25,3 +26,4 @@ USERS = web.AppKey("users", UserRepository)
 USER_SERVICE = web.AppKey("user_service", UserService)
 ECG_SERVICE = web.AppKey("ecg_service", EcgService)
 RELAY = web.AppKey("relay", OutboxRelay)
+HUB = web.AppKey("hub", StatusHub)

@@ -1,4 +1,4 @@
-"""aio-pika adapters: the confirmed publisher and the results consumer."""
+"""aio-pika adapters: the confirmed publisher, the results consumer and the status feed."""
 
 from __future__ import annotations
 
@@ -18,13 +18,16 @@ from aio_pika.abc import (
 )
 from aiormq.abc import FieldTable
 from ecg_contracts import events
-from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted
+from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgStatusChanged, EcgSubmitted
 from ecg_contracts.topology import dead_letter_exchange, dead_letter_queue, queue_arguments
 from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
 ResultHandler = Callable[[EcgAnalyzed | EcgAnalysisFailed], Awaitable[object]]
+StatusHandler = Callable[[EcgStatusChanged], None]
+STATUS_FEED_TTL_MS = 60_000
+STATUS_FEED_MAX_LENGTH = 10_000
 PUBLISH_TIMEOUT_S = 10.0
 RETRY_DELAY_S = 1.0
 
@@ -80,14 +83,21 @@ class AmqpEventPublisher:
         return self._resources is not None and not self._resources.connection.is_closed
 
     async def publish_submitted(self, event: EcgSubmitted) -> None:
+        await self._publish(event, mandatory=True)
+
+    async def publish_status_changed(self, event: EcgStatusChanged) -> None:
+        """Not mandatory: with no gateway listening, nobody needs waking."""
+        await self._publish(event, mandatory=False)
+
+    async def _publish(self, event: EcgSubmitted | EcgStatusChanged, mandatory: bool) -> None:
         if self._resources is None:
             raise BrokerUnavailable("not connected to the broker")
         message = aio_pika.Message(
-            event.model_dump_json().encode(),
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            **events.message_properties(event),
+            event.model_dump_json().encode(), **events.message_properties(event)
         )
-        await self._resources.exchange.publish(message, events.SUBMITTED, timeout=PUBLISH_TIMEOUT_S)
+        await self._resources.exchange.publish(
+            message, events.routing_key(event), mandatory=mandatory, timeout=PUBLISH_TIMEOUT_S
+        )
 
 
 async def declare_consumer_queue(
@@ -132,3 +142,29 @@ async def consume_results(queue: AbstractQueue, handler: ResultHandler) -> str:
                 raise
 
     return await queue.consume(on_message)
+
+
+async def consume_status_feed(
+    channel: AbstractChannel, exchange: AbstractExchange, handler: StatusHandler
+) -> None:
+    """This gateway's own view of every stored status: an exclusive, auto-deleted queue
+    (gone with the connection; bounded meanwhile), consumed without acks."""
+    queue = await channel.declare_queue(
+        exclusive=True,
+        auto_delete=True,
+        arguments={"x-message-ttl": STATUS_FEED_TTL_MS, "x-max-length": STATUS_FEED_MAX_LENGTH},
+    )
+    await queue.bind(exchange, routing_key=events.STATUS_CHANGED_PATTERN)
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        try:
+            event = EcgStatusChanged.model_validate_json(message.body)
+        except ValidationError as error:
+            log.warning(
+                "ignoring an undecodable status change",
+                extra={"message_id": message.message_id, "error": str(error)[:500]},
+            )
+            return
+        handler(event)
+
+    await queue.consume(on_message, no_ack=True)

@@ -1,12 +1,21 @@
-"""Messaging port of the gateway."""
+"""Messaging ports of the gateway."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from ecg_contracts.events import EcgSubmitted
+from ecg_contracts.events import EcgStatusChanged, EcgSubmitted
 
 
 class EventPublisher(Protocol):
+    @property
+    def connected(self) -> bool:
+        """False while the broker is away: nothing can be published, so no scan runs."""
+
     async def publish_submitted(self, event: EcgSubmitted) -> None:
         """Returns once the broker confirmed the event; raises otherwise."""
+
+
+class StatusNotifier(Protocol):
+    async def publish_status_changed(self, event: EcgStatusChanged) -> None:
+        """Tells every gateway (and any subscriber) that a final status is stored."""

@@ -1,10 +1,18 @@
-"""Outbox relay: publishes every accepted ECG whose dispatch is due, until it is analyzed.
+"""Outbox relay: publishes every accepted ECG, and re-dispatches those whose result is late.
 
-An ECG is stored with its dispatch due at once. The relay claims it (a lease, so several
-gateways never publish it together), publishes ``ecg.submitted`` with publisher confirms,
-and sets the next due time to ``dispatch_timeout_s`` later: if no result arrives by then,
-it is dispatched again, up to ``max_dispatch_attempts``, then marked failed. A broker
-outage only delays publishing; a gateway crash only delays it by the lease.
+An accepted ECG is stored already counted as dispatched once and due again after
+``dispatch_timeout_s``, then published at once from memory, several publishes in flight
+(publisher confirms are pipelined): no database round trip on that path. Only what went
+wrong goes back through the database:
+
+- a publish that fails (broker outage) makes the ECG due now, and the next scan, kicked
+  when the broker is back, dispatches it;
+- a gateway that dies before publishing leaves the ECG due after the dispatch timeout;
+- an ECG still pending at its due time (a lost analysis) is dispatched again, up to
+  ``max_attempts`` times, then failed.
+
+The scan claims each due ECG with a lease (so several gateways never publish one together)
+and runs every ``poll_s`` or when kicked, never per request.
 """
 
 from __future__ import annotations
@@ -13,11 +21,10 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
-import signal
 import time
-from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Final
 
 from ecg_gateway.messaging.ports import EventPublisher
 from ecg_gateway.services import Clock, submitted_event, utc_now
@@ -25,8 +32,10 @@ from ecg_gateway.store.ports import EcgRepository
 from ecg_gateway.store.records import EcgRecord
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF_S = 10.0
-SCAN_BATCH = 100
+MAX_BACKOFF_S: Final = 10.0
+SCAN_BATCH: Final = 100
+REDISPATCH_AT_ONCE: Final = 8
+GiveUp = Callable[[str, str, str], Awaitable[object]]
 
 
 class OutboxRelay:
@@ -34,106 +43,137 @@ class OutboxRelay:
         self,
         ecgs: EcgRepository,
         publisher: EventPublisher,
+        give_up: GiveUp,
         *,
         poll_s: float,
         lease_s: float,
         dispatch_timeout_s: float,
         max_attempts: int,
-        fault: str = "",
+        publishes_in_flight: int = 32,
         clock: Clock = utc_now,
     ) -> None:
         self._ecgs = ecgs
         self._publisher = publisher
+        self._give_up = give_up
         self._poll_s = poll_s
         self._lease = timedelta(seconds=lease_s)
         self._dispatch_timeout = timedelta(seconds=dispatch_timeout_s)
         self._max_attempts = max_attempts
-        self._fault = fault
         self._clock = clock
         self._wake = asyncio.Event()
-        self._accepted: deque[tuple[str, str]] = deque()
         self._scan_requested = True
+        self._in_flight = asyncio.Semaphore(publishes_in_flight)
+        self._publishing: set[asyncio.Task[None]] = set()
+        self._last_due = 0
 
-    def kick(self, owner_id: str | None = None, ecg_id: str | None = None) -> None:
-        """Dispatch this just-accepted ECG now, or, without one, scan for due ECGs now."""
-        if owner_id is not None and ecg_id is not None:
-            self._accepted.append((owner_id, ecg_id))
-        else:
-            self._scan_requested = True
+    def accepted(self, record: EcgRecord) -> None:
+        """Publish this just-stored ECG now, from memory."""
+        task = asyncio.create_task(self._publish_first(record), name="first-dispatch")
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    def kick(self) -> None:
+        """Scan for due ECGs now (the broker is back, or a publish failed)."""
+        self._scan_requested = True
         self._wake.set()
 
-    async def backlog(self) -> int:
-        return await self._ecgs.count_due_dispatch(self._clock())
+    @property
+    def backlog(self) -> int:
+        """Accepted ECGs not yet published: those being published, and those found due by
+        the last scan. Known without a query."""
+        return len(self._publishing) + self._last_due
 
-    async def drain(self, scan: bool = True) -> int:
-        """Dispatch the ECGs just accepted, then (with ``scan``) every other one that is
-        due; returns how many were handled.
+    async def _publish_first(self, record: EcgRecord) -> None:
+        async with self._in_flight:
+            try:
+                await self._publisher.publish_submitted(submitted_event(record, attempt=1))
+                log.info("dispatched", extra={"ecg_id": record.ecg_id, "attempt": 1})
+                return
+            except (Exception, asyncio.CancelledError) as error:
+                task = asyncio.current_task()
+                if isinstance(error, asyncio.CancelledError) and task and task.cancelling():
+                    raise
+                log.warning(
+                    "publish failed; the outbox will retry",
+                    extra={"ecg_id": record.ecg_id, "error": repr(error)},
+                )
+        try:
+            await self._ecgs.reschedule_dispatch(record.owner_id, record.ecg_id, self._clock())
+        except Exception as error:
+            log.warning(
+                "could not reschedule; the dispatch timeout will bring it back",
+                extra={"ecg_id": record.ecg_id, "error": repr(error)},
+            )
+        self.kick()
 
-        Just-accepted ECGs are claimed by id, which stays cheap however many ECGs are
-        stored; the scan (crash recovery, broker outages, lost analyses) runs once per
-        poll interval.
-        """
+    async def drain(self) -> int:
+        """At shutdown: wait for the publishes in flight, then dispatch what is due."""
+        while self._publishing:
+            await asyncio.gather(*self._publishing, return_exceptions=True)
+        return await self.scan()
+
+    async def scan(self) -> int:
+        """Dispatch every ECG that is due; returns how many were handled. Skipped while
+        the broker is away: claims would only lease what cannot be published."""
         handled = 0
-        while self._accepted:
-            owner_id, ecg_id = self._accepted[0]
-            now = self._clock()
-            record = await self._ecgs.claim_dispatch(owner_id, ecg_id, now, now + self._lease)
-            self._accepted.popleft()
-            if record is not None:
-                await self._dispatch(record)
-                handled += 1
+        scan = self._publisher.connected
         while scan:
             now = self._clock()
             due = await self._ecgs.due_dispatches(now, SCAN_BATCH)
-            for owner_id, ecg_id in due:
-                record = await self._ecgs.claim_dispatch(owner_id, ecg_id, now, now + self._lease)
-                if record is not None:
-                    await self._dispatch(record)
-                    handled += 1
+            self._last_due = len(due)
+            for start in range(0, len(due), REDISPATCH_AT_ONCE):
+                chunk = due[start : start + REDISPATCH_AT_ONCE]
+                claimed = await asyncio.gather(
+                    *(self._redispatch(owner_id, ecg_id) for owner_id, ecg_id in chunk)
+                )
+                handled += sum(claimed)
+                self._last_due = max(len(due) - start - len(chunk), 0)
             scan = len(due) == SCAN_BATCH
         return handled
 
-    async def _dispatch(self, record: EcgRecord) -> None:
+    async def _redispatch(self, owner_id: str, ecg_id: str) -> bool:
+        now = self._clock()
+        record = await self._ecgs.claim_dispatch(owner_id, ecg_id, now, now + self._lease)
+        if record is None:
+            return False
         if record.dispatch_attempts >= self._max_attempts:
             reason = (
                 f"no analysis result after {record.dispatch_attempts} dispatches "
                 f"of {self._dispatch_timeout.total_seconds():.0f} s each"
             )
-            await self._ecgs.mark_dispatch_failed(record.owner_id, record.ecg_id, reason)
+            await self._give_up(record.owner_id, record.ecg_id, reason)
             log.warning("ECG analysis gave up", extra={"ecg_id": record.ecg_id})
-            return
-        if self._fault == "kill_before_publish":
-            await asyncio.sleep(0.5)  # let the 202 reach the client first
-            os.kill(os.getpid(), signal.SIGKILL)
+            return True
         attempt = record.dispatch_attempts + 1
         await self._publisher.publish_submitted(submitted_event(record, attempt))
         await self._ecgs.mark_dispatched(
             record.owner_id, record.ecg_id, attempt, self._clock() + self._dispatch_timeout
         )
         log.info("dispatched", extra={"ecg_id": record.ecg_id, "attempt": attempt})
+        return True
 
     async def run(self) -> None:
         backoff = self._poll_s
         last_scan = -math.inf
         while True:
             self._wake.clear()
-            scan = self._scan_requested or time.monotonic() - last_scan >= self._poll_s
-            try:
-                if scan:
-                    self._scan_requested = False
-                    last_scan = time.monotonic()
-                await self.drain(scan=scan)
-                backoff = self._poll_s
-            except (Exception, asyncio.CancelledError) as error:
-                task = asyncio.current_task()
-                if isinstance(error, asyncio.CancelledError) and task and task.cancelling():
-                    raise
-                # A confirm future cancelled by a dropped connection raises CancelledError
-                # too; that must not end the relay. What failed is found again by a scan.
-                self._scan_requested = True
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-                log.warning(
-                    "outbox relay failed; retrying", extra={"error": repr(error), "in_s": backoff}
-                )
+            if self._scan_requested or time.monotonic() - last_scan >= self._poll_s:
+                self._scan_requested = False
+                last_scan = time.monotonic()
+                try:
+                    await self.scan()
+                    backoff = self._poll_s
+                except (Exception, asyncio.CancelledError) as error:
+                    task = asyncio.current_task()
+                    if isinstance(error, asyncio.CancelledError) and task and task.cancelling():
+                        raise
+                    # A confirm future cancelled by a dropped connection raises
+                    # CancelledError too; that must not end the relay.
+                    self._scan_requested = True
+                    backoff = min(backoff * 2, MAX_BACKOFF_S)
+                    log.warning(
+                        "outbox scan failed; retrying",
+                        extra={"error": repr(error), "in_s": backoff},
+                    )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)

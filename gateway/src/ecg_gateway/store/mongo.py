@@ -8,15 +8,14 @@ so storing an ECG and queueing its analysis is one write.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from bson import Binary, ObjectId
-from ecg_contracts.rest import Status
 from gridfs import AsyncGridFSBucket
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -24,8 +23,10 @@ from pymongo.errors import DuplicateKeyError
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
     EcgRecord,
+    EcgStatusRecord,
     EcgSummaryRecord,
     ResultOutcome,
+    ResultWrite,
     StoredLead,
     UsernameTaken,
     UserRecord,
@@ -191,8 +192,8 @@ class MongoEcgRepository:
                 for lead in ecg.leads
             ],
             "signals_id": signals_id,
-            "dispatch_due_at": ecg.submitted_at,
-            "dispatch_attempts": 0,
+            "dispatch_due_at": ecg.dispatch_due_at or ecg.submitted_at,
+            "dispatch_attempts": ecg.dispatch_attempts,
         }
         try:
             await self._ecgs.insert_one(doc)
@@ -202,6 +203,15 @@ class MongoEcgRepository:
 
     async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None:
         return await self._load(await self._ecgs.find_one({"_id": ecg_key(owner_id, ecg_id)}))
+
+    async def get_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
+        doc = await self._ecgs.find_one(
+            {"_id": ecg_key(owner_id, ecg_id)},
+            {"ecg_id": 1, "status": 1, "insights": 1, "error": 1},
+        )
+        if doc is None:
+            return None
+        return EcgStatusRecord(doc["ecg_id"], doc["status"], doc.get("insights"), doc.get("error"))
 
     async def delete(self, owner_id: str, ecg_id: str) -> bool:
         async with self._updating():
@@ -260,31 +270,44 @@ class MongoEcgRepository:
             for doc in await cursor.to_list(None)
         ]
 
-    async def record_result(
-        self,
-        owner_id: str,
-        ecg_id: str,
-        status: Status,
-        insights: dict[str, Any] | None,
-        error: str | None,
-    ) -> ResultOutcome:
-        key = ecg_key(owner_id, ecg_id)
-        async with self._updating():
-            result = await self._ecgs.update_one(
+    async def record_results(self, results: Sequence[ResultWrite]) -> list[ResultOutcome]:
+        """One unordered bulk write; each update also stamps the result's event id, so
+        when not every update applied, one read by ``_id`` tells stored from duplicate."""
+        if not results:
+            return []
+        keys = [ecg_key(result.owner_id, result.ecg_id) for result in results]
+        updates = [
+            UpdateOne(
                 {"_id": key, "status": "pending"},
                 {
                     "$set": {
-                        "status": status,
-                        "insights": insights,
-                        "error": error,
+                        "status": result.status,
+                        "insights": result.insights,
+                        "error": result.error,
                         "dispatch_due_at": None,
+                        "result_event_id": result.event_id,
                     }
                 },
             )
-        if result.modified_count == 1:
-            return "stored"
-        exists = await self._ecgs.find_one({"_id": key}, {"_id": 1})
-        return "duplicate" if exists else "unknown"
+            for key, result in zip(keys, results, strict=True)
+        ]
+        async with self._updating():
+            written = await self._ecgs.bulk_write(updates, ordered=False)
+        if written.modified_count == len(results):
+            return ["stored"] * len(results)
+        stamps = {
+            doc["_id"]: doc.get("result_event_id")
+            async for doc in self._ecgs.find({"_id": {"$in": keys}}, {"result_event_id": 1})
+        }
+        outcomes: list[ResultOutcome] = []
+        for key, result in zip(keys, results, strict=True):
+            if key not in stamps:
+                outcomes.append("unknown")
+            elif stamps[key] == result.event_id:
+                outcomes.append("stored")
+            else:
+                outcomes.append("duplicate")
+        return outcomes
 
     async def due_dispatches(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         cursor = (
@@ -321,13 +344,12 @@ class MongoEcgRepository:
                 {"$set": {"dispatch_attempts": attempts, "dispatch_due_at": next_due}},
             )
 
-    async def mark_dispatch_failed(self, owner_id: str, ecg_id: str, reason: str) -> None:
-        await self.record_result(owner_id, ecg_id, "failed", None, reason)
-
-    async def count_due_dispatch(self, now: datetime) -> int:
-        return await self._ecgs.count_documents(
-            {"dispatch_due_at": {"$lte": now}, "status": "pending"}
-        )
+    async def reschedule_dispatch(self, owner_id: str, ecg_id: str, due: datetime) -> None:
+        async with self._updating():
+            await self._ecgs.update_one(
+                {"_id": ecg_key(owner_id, ecg_id), "status": "pending"},
+                {"$set": {"dispatch_attempts": 0, "dispatch_due_at": due}},
+            )
 
 
 def _ecg(doc: Document | None) -> EcgRecord | None:

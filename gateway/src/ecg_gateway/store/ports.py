@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from ecg_contracts.rest import Status
-
-from ecg_gateway.store.records import EcgRecord, EcgSummaryRecord, ResultOutcome, UserRecord
+from ecg_gateway.store.records import (
+    EcgRecord,
+    EcgStatusRecord,
+    EcgSummaryRecord,
+    ResultOutcome,
+    ResultWrite,
+    UserRecord,
+)
 
 
 class UserRepository(Protocol):
@@ -27,9 +33,13 @@ class UserRepository(Protocol):
 
 class EcgRepository(Protocol):
     async def insert(self, ecg: EcgRecord) -> None:
-        """Raises :class:`EcgAlreadyExists` when the owner already has this id."""
+        """Store the ECG with its outbox state (``dispatch_attempts``, ``dispatch_due_at``)
+        in one write. Raises :class:`EcgAlreadyExists` when the owner already has this id."""
 
     async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None: ...
+
+    async def get_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
+        """Status, insights and error only: what polling clients read, never the signals."""
 
     async def delete(self, owner_id: str, ecg_id: str) -> bool: ...
 
@@ -38,15 +48,9 @@ class EcgRepository(Protocol):
     ) -> list[EcgSummaryRecord]:
         """Newest first; ``after`` is the (submitted_at, id) of the previous page's last."""
 
-    async def record_result(
-        self,
-        owner_id: str,
-        ecg_id: str,
-        status: Status,
-        insights: dict[str, Any] | None,
-        error: str | None,
-    ) -> ResultOutcome:
-        """Only a pending ECG changes, so duplicate and late results are harmless."""
+    async def record_results(self, results: Sequence[ResultWrite]) -> list[ResultOutcome]:
+        """Store many results in one round trip; one outcome per result, in order. Only a
+        pending ECG changes, so duplicate and late results are harmless."""
 
     async def due_dispatches(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(owner_id, ecg_id) of pending ECGs whose dispatch is due, most overdue first."""
@@ -61,6 +65,5 @@ class EcgRepository(Protocol):
         self, owner_id: str, ecg_id: str, attempts: int, next_due: datetime
     ) -> None: ...
 
-    async def mark_dispatch_failed(self, owner_id: str, ecg_id: str, reason: str) -> None: ...
-
-    async def count_due_dispatch(self, now: datetime) -> int: ...
+    async def reschedule_dispatch(self, owner_id: str, ecg_id: str, due: datetime) -> None:
+        """A publish failed: make the pending ECG due again at ``due``, as not dispatched."""

@@ -41,6 +41,30 @@ class EcgRecord:
     insights: dict[str, Any] | None = None
     error: str | None = None
     dispatch_attempts: int = 0
+    dispatch_due_at: datetime | None = None
+    """When the outbox scan should (re)dispatch it; the submission time when None."""
+
+
+@dataclass(frozen=True, slots=True)
+class EcgStatusRecord:
+    """What a status read returns: never the signals."""
+
+    ecg_id: str
+    status: Status
+    insights: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultWrite:
+    """A final status to store, only if the ECG is still pending."""
+
+    owner_id: str
+    ecg_id: str
+    status: Status
+    insights: dict[str, Any] | None
+    error: str | None
+    event_id: str
 
 
 @dataclass(frozen=True, slots=True)
