@@ -44,8 +44,17 @@ def narrowest_dtype(samples: Sequence[int]) -> SignalDtype:
 def pack_samples(
     samples: Sequence[int], dtype: SignalDtype | None = None
 ) -> tuple[SignalDtype, bytes]:
-    """Raw little-endian bytes of ``samples`` and the dtype used."""
-    chosen = dtype or narrowest_dtype(samples)
+    """Raw little-endian bytes of ``samples`` and the dtype used.
+
+    Without a dtype, int16 is tried first: the C conversion refuses an out-of-range
+    sample faster than Python finds the minimum and maximum.
+    """
+    if dtype is None:
+        try:
+            return pack_samples(samples, "int16")
+        except OverflowError:
+            return pack_samples(samples, "int32")
+    chosen = dtype
     packed = array(_TYPECODE[chosen], samples)
     if sys.byteorder == "big":
         packed.byteswap()
