@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aio_pika
 import aiohttp
 from ecg_contracts.rest import EcgCreate
 from ecg_contracts.signal import pack_samples
@@ -192,6 +193,21 @@ async def run_clients(concurrency: int, count: int, job: Callable[[int], Awaitab
     return time.perf_counter() - started
 
 
+async def analyzer_queue_declared(amqp_url: str, queue: str) -> None:
+    """Uploads before the analyzer declared its queue would be unroutable and take the
+    outbox's recovery path; the benchmark measures the normal one."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for _ in range(300):
+            channel = await connection.channel()
+            try:
+                await channel.declare_queue(queue, passive=True)
+                return
+            except aio_pika.exceptions.ChannelClosed:
+                await asyncio.sleep(0.2)
+    raise SystemExit("the analyzer never declared its queue")
+
+
 async def measure(
     args: argparse.Namespace,
     base: str,
@@ -334,6 +350,7 @@ def run_stack(
         for module in ("ecg_gateway", "ecg_analyzer")
     }
     try:
+        asyncio.run(analyzer_queue_declared(amqp_url, env["ECG_ANALYZER_QUEUE"]))
         return asyncio.run(
             measure(
                 args,

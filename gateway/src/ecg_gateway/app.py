@@ -183,7 +183,7 @@ async def create_app(settings: GatewaySettings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         middlewares=[make_observability_middleware(metrics, in_flight), problem_middleware],
     )
-    mongo = create_client(settings.mongo_url)
+    mongo = create_client(settings.mongo_url, settings.mongo_max_pool_size)
     db = mongo[settings.mongo_db]
     users = MongoUserRepository(db)
     ecgs = MongoEcgRepository(db)

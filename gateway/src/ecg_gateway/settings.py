@@ -26,6 +26,12 @@ class GatewaySettings(BaseSettings):
         description="MongoDB connection string (`MONGO_URL` also accepted).",
     )
     mongo_db: str = Field(default="ecg", description="Database name.")
+    mongo_max_pool_size: int = Field(
+        default=32,
+        ge=1,
+        description="Most MongoDB connections (so operations) at once; keep the sum over "
+        "gateways under FerretDB's 50 PostgreSQL connections.",
+    )
     amqp_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/",
         validation_alias=AliasChoices("ECG_AMQP_URL", "AMQP_URL"),

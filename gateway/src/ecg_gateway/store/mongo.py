@@ -47,10 +47,24 @@ def ecg_key(owner_id: str, ecg_id: str) -> str:
     return f"{owner_id}:{ecg_id}"
 
 
-def create_client(url: str) -> AsyncMongoClient[Document]:
-    """The client connects lazily: ping it at start-up."""
+DEFAULT_MAX_POOL_SIZE = 32
+
+
+def create_client(
+    url: str, max_pool_size: int = DEFAULT_MAX_POOL_SIZE
+) -> AsyncMongoClient[Document]:
+    """The client connects lazily: ping it at start-up.
+
+    The pool is bounded below FerretDB's 50 PostgreSQL connections: driven past them (by
+    PyMongo's default of 100) FerretDB v1.24 was seen to stall for good, its 50 connections
+    checked out and idle; operations beyond the bound wait in the gateway instead.
+    """
     return AsyncMongoClient(
-        url, tz_aware=True, serverSelectionTimeoutMS=10_000, appname="ecg-gateway"
+        url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=10_000,
+        maxPoolSize=max_pool_size,
+        appname="ecg-gateway",
     )
 
 
