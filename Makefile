@@ -53,8 +53,8 @@ asyncapi: install ## Regenerate contracts/asyncapi.yaml from the models
 bench-analyzer: install ## Analyzer speed, side by side with NeuroKit2 (see benchmarks/)
 	$(UV) run --no-sync python benchmarks/bench_analyzer.py
 
-bench-gateway: install ## Stack throughput on the real services: uploads accepted/s, time to insights
-	$(UV) run --no-sync python benchmarks/bench_gateway.py
+bench-gateway: install ## Stack throughput: accepted/s, end to end/s (polling and ?wait= clients), 0 and 10,000 stored
+	$(UV) run --no-sync python benchmarks/bench_gateway.py $(BENCH_ARGS)
 
 clean: ## Remove caches and the virtual environment (not the services' data: see services-down)
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov

@@ -37,14 +37,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import aiohttp
+import numpy as np
+from ecg_analyzer.insights.compute import compute_insights
 from ecg_contracts.rest import EcgCreate
 from ecg_contracts.signal import pack_samples
 from ecg_gateway.services import content_hash
 from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_indexes
-from ecg_gateway.store.records import EcgRecord, ResultWrite, StoredLead
+from ecg_gateway.store.records import EcgRecord, StoredLead
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,6 +73,12 @@ def synthetic_body(index: int, rate: int = 500, seconds: int = 10) -> bytes:
             signal.append(int(gain * spike + rng.gauss(0, 15)))
         leads.append({"name": name, "signal": signal})
     return json.dumps({"id": "bench-0", "sampling_rate_hz": rate, "leads": leads}).encode()
+
+
+def analyze_body(create: EcgCreate) -> dict[str, Any]:
+    """The insights the analyzer gives this ECG, so seeded documents are full size."""
+    leads = [(lead.name, np.asarray(lead.signal, dtype=np.int32)) for lead in create.leads]
+    return compute_insights(leads, create.sampling_rate_hz).model_dump(mode="json")
 
 
 def free_port() -> int:
@@ -102,8 +111,8 @@ class Row:
 
 
 async def seed(mongo_url: str, db_name: str, owner_id: str, count: int, body: bytes) -> float:
-    """``count`` analyzed ECGs stored as the gateway stores them (signals, document, result),
-    8 at a time; returns the seconds it took."""
+    """``count`` analyzed ECGs stored as the gateway stores them (signals, then the document,
+    here already done), 8 at a time; returns the seconds it took."""
     if count == 0:
         return 0.0
     create = EcgCreate.model_validate_json(body)
@@ -111,6 +120,7 @@ async def seed(mongo_url: str, db_name: str, owner_id: str, count: int, body: by
         StoredLead(lead.name, len(lead.signal), *pack_samples(lead.signal)) for lead in create.leads
     ]
     digest = content_hash(create, leads)
+    insights = analyze_body(create)
     client = create_client(mongo_url)
     started = time.perf_counter()
     try:
@@ -126,13 +136,8 @@ async def seed(mongo_url: str, db_name: str, owner_id: str, count: int, body: by
                 index = queue.get_nowait()
                 now = datetime.now(UTC)
                 ecg_id = f"seed-{index}"
-                await repository.insert(EcgRecord(owner_id, ecg_id, now, 500.0, now, digest, leads))
-                await repository.record_results(
-                    [
-                        ResultWrite(
-                            owner_id, ecg_id, "done", {"version": 1, "leads": []}, None, "seed"
-                        )
-                    ]
+                await repository.insert(
+                    EcgRecord(owner_id, ecg_id, now, 500.0, now, digest, leads, "done", insights)
                 )
                 if index % 1000 == 999:
                     print(

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
-from ecg_contracts.events import EcgStatusChanged, EcgSubmitted
+from ecg_contracts.events import EcgDeleted, EcgStatusChanged, EcgSubmitted
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
     EcgRecord,
@@ -25,6 +25,7 @@ class InMemoryEcgRepository:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], tuple[EcgRecord, datetime | None]] = {}
         self.result_writes = 0
+        self.status_reads = 0
 
     async def insert(self, ecg: EcgRecord) -> None:
         key = (ecg.owner_id, ecg.ecg_id)
@@ -66,6 +67,7 @@ class InMemoryEcgRepository:
         ]
 
     async def get_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
+        self.status_reads += 1
         row = self.rows.get((owner_id, ecg_id))
         if row is None:
             return None
@@ -130,7 +132,7 @@ class RecordingPublisher:
 
     def __init__(self) -> None:
         self.published: list[EcgSubmitted] = []
-        self.announced: list[EcgStatusChanged] = []
+        self.announced: list[EcgStatusChanged | EcgDeleted] = []
         self.down = False
 
     @property
@@ -138,6 +140,11 @@ class RecordingPublisher:
         return not self.down
 
     async def publish_status_changed(self, event: EcgStatusChanged) -> None:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.announced.append(event)
+
+    async def publish_deleted(self, event: EcgDeleted) -> None:
         if self.down:
             raise ConnectionError("broker down")
         self.announced.append(event)

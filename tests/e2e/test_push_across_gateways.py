@@ -84,6 +84,15 @@ def test_a_result_consumed_by_one_gateway_wakes_a_waiter_and_a_stream_on_another
         "status": "done",
         "links": {"ecg": "/ecg/across", "insights": "/ecg/across/insights"},
     }
+    # The serving gateway now answers from what its feed told it; a deletion on the other
+    # gateway reaches it the same way, so it never answers for a deleted ECG.
+    assert serving.http.get("/ecg/across/insights", headers=alice).json()["status"] == "done"
+    assert storing.http.delete("/ecg/across", headers=alice).status_code == 204
+    deadline = time.monotonic() + 5
+    while serving.http.get("/ecg/across/insights", headers=alice).status_code != 404:
+        assert time.monotonic() < deadline, "the serving gateway still answers for it"
+        time.sleep(0.05)
+
     logs = {name: (stack.log_dir / f"{name}.log").read_text() for name in stack.processes}
     assert "result stored" in logs["storing-gateway"]
     assert "result stored" not in logs["serving-gateway"]

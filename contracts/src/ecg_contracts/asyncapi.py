@@ -14,7 +14,13 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ecg_contracts import events
-from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgStatusChanged, EcgSubmitted
+from ecg_contracts.events import (
+    EcgAnalysisFailed,
+    EcgAnalyzed,
+    EcgDeleted,
+    EcgStatusChanged,
+    EcgSubmitted,
+)
 
 _MESSAGES: list[tuple[str, type[BaseModel], str, str]] = [
     (
@@ -45,6 +51,13 @@ _MESSAGES: list[tuple[str, type[BaseModel], str, str]] = [
         "what the REST API now answers. Transient (delivery mode 1): gateways bind exclusive "
         "queues to it to wake their waiting clients; bind a queue to `ecg.status_changed.#` "
         "to learn when results are readable.",
+    ),
+    (
+        events.DELETED,
+        EcgDeleted,
+        "deleted",
+        "An owner deleted an ECG with its signals and insights (records systems should "
+        "delete their copies). Gateways also use it to forget what they know of the ECG.",
     ),
 ]
 

@@ -22,11 +22,13 @@ SUBMITTED: Final = "ecg.submitted.v1"
 ANALYZED: Final = "ecg.analyzed.v1"
 ANALYSIS_FAILED: Final = "ecg.analysis_failed.v1"
 STATUS_CHANGED: Final = "ecg.status_changed.v1"
+DELETED: Final = "ecg.deleted.v1"
 CONTENT_TYPE: Final = "application/json"
 SUBMITTED_PATTERN: Final = "ecg.submitted.#"
 ANALYZED_PATTERN: Final = "ecg.analyzed.#"
 ANALYSIS_FAILED_PATTERN: Final = "ecg.analysis_failed.#"
 STATUS_CHANGED_PATTERN: Final = "ecg.status_changed.#"
+DELETED_PATTERN: Final = "ecg.deleted.#"
 
 
 def _new_event_id() -> str:
@@ -90,7 +92,13 @@ class EcgStatusChanged(_Event):
     error: str | None = Field(default=None, description="When failed: why, for humans.")
 
 
-EcgEvent = EcgSubmitted | EcgAnalyzed | EcgAnalysisFailed | EcgStatusChanged
+class EcgDeleted(_Event):
+    """An owner deleted an ECG: its signals and insights are gone."""
+
+    type: Literal["ecg.deleted.v1"] = DELETED
+
+
+EcgEvent = EcgSubmitted | EcgAnalyzed | EcgAnalysisFailed | EcgStatusChanged | EcgDeleted
 
 
 PERSISTENT: Final = 2
@@ -121,5 +129,7 @@ def message_properties(event: EcgEvent) -> MessageProperties:
     }
 
 
+FeedEvent = Annotated[EcgStatusChanged | EcgDeleted, Field(discriminator="type")]
+feed_event_adapter: TypeAdapter[EcgStatusChanged | EcgDeleted] = TypeAdapter(FeedEvent)
 ResultEvent = Annotated[EcgAnalyzed | EcgAnalysisFailed, Field(discriminator="type")]
 result_event_adapter: TypeAdapter[EcgAnalyzed | EcgAnalysisFailed] = TypeAdapter(ResultEvent)

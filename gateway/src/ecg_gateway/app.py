@@ -100,8 +100,11 @@ def server_quirks_ctx(
     return adapt
 
 
-def feed_hub(hub: StatusHub) -> Callable[[events.EcgStatusChanged], None]:
-    def on_status_changed(event: events.EcgStatusChanged) -> None:
+def feed_hub(hub: StatusHub) -> Callable[[events.EcgStatusChanged | events.EcgDeleted], None]:
+    def on_feed_event(event: events.EcgStatusChanged | events.EcgDeleted) -> None:
+        if isinstance(event, events.EcgDeleted):
+            hub.deleted(event.owner_id, event.ecg_id)
+            return
         hub.publish(
             StatusChange(
                 owner_id=event.owner_id,
@@ -113,7 +116,7 @@ def feed_hub(hub: StatusHub) -> Callable[[events.EcgStatusChanged], None]:
             )
         )
 
-    return on_status_changed
+    return on_feed_event
 
 
 async def maintain_amqp(app: web.Application) -> None:
@@ -147,6 +150,7 @@ async def maintain_amqp(app: web.Application) -> None:
             log.warning("broker unavailable; retrying", extra={"error": repr(error)})
         finally:
             publisher.attach(None)
+            hub.feed_down()
         await asyncio.sleep(AMQP_RETRY_S)
 
 

@@ -16,6 +16,7 @@ from typing import Final, Protocol
 from ecg_contracts.events import (
     EcgAnalysisFailed,
     EcgAnalyzed,
+    EcgDeleted,
     EcgStatusChanged,
     EcgSubmitted,
     SubmittedLead,
@@ -27,7 +28,7 @@ from ecg_contracts.signal import EncodedSignal, pack_samples
 from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
 from ecg_gateway.auth.passwords import Passwords
 from ecg_gateway.batching import Batcher
-from ecg_gateway.messaging.notifications import StatusHub, Subscription
+from ecg_gateway.messaging.notifications import PENDING, KnownStatus, StatusHub, Subscription
 from ecg_gateway.messaging.ports import StatusNotifier
 from ecg_gateway.store.ports import EcgRepository, UserRepository
 from ecg_gateway.store.records import (
@@ -180,6 +181,7 @@ class EcgService:
             if existing is None or existing.content_hash != record.content_hash:
                 raise EcgConflict(record.ecg_id) from None
             return Submission(existing, created=False)
+        self._changes.remember(record.owner_id, record.ecg_id, PENDING)
         self._on_accepted(record)
         self._observer.ecg_accepted()
         return Submission(record, created=True)
@@ -207,10 +209,17 @@ class EcgService:
         return await self._read_status(principal.user_id, ecg_id)
 
     async def _read_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord:
+        """From what the feed says when it knows, else from the database."""
+        known = self._changes.known(owner_id, ecg_id)
+        if known is not None:
+            return EcgStatusRecord(ecg_id, known.status, known.insights, known.error)
         async with self._status_reads:
             current = await self._ecgs.get_status(owner_id, ecg_id)
         if current is None:
             raise EcgNotFound(ecg_id)
+        self._changes.remember(
+            owner_id, ecg_id, KnownStatus(current.status, current.insights, current.error)
+        )
         return current
 
     def subscribe(self, principal: Principal) -> AbstractContextManager[Subscription]:
@@ -226,9 +235,20 @@ class EcgService:
         return await self._ecgs.list_page(principal.user_id, limit, after)
 
     async def delete(self, principal: Principal, ecg_id: str) -> None:
+        """Every gateway (and any subscriber) learns of it, so none answers for it after."""
         ensure_may_use_ecgs(principal)
+        self._changes.deleted(principal.user_id, ecg_id)
         if not await self._ecgs.delete(principal.user_id, ecg_id):
             raise EcgNotFound(ecg_id)
+        self._changes.deleted(principal.user_id, ecg_id)
+        try:
+            await self._notifier.publish_deleted(
+                EcgDeleted(ecg_id=ecg_id, owner_id=principal.user_id)
+            )
+        except Exception as error:
+            log.warning(
+                "could not announce a deletion", extra={"ecg_id": ecg_id, "error": repr(error)}
+            )
 
     async def record_result(self, event: EcgAnalyzed | EcgAnalysisFailed) -> ResultOutcome:
         if isinstance(event, EcgAnalyzed):
@@ -256,6 +276,9 @@ class EcgService:
     ) -> ResultOutcome:
         outcome = await self._results.submit(write)
         if outcome == "stored":
+            self._changes.remember(
+                write.owner_id, write.ecg_id, KnownStatus(write.status, write.insights, write.error)
+            )
             self._observer.result_stored(
                 write.status, (self._clock() - occurred_at).total_seconds()
             )

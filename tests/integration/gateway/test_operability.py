@@ -19,8 +19,19 @@ async def test_openapi_is_a_valid_3_1_document_with_examples(gateway: Gateway) -
     document = await response.json()
     assert document["openapi"] == "3.1.0"
     await asyncio.to_thread(OpenAPIV31SpecValidator(document).validate)  # reads schema files
-    for path in ("/ecg/", "/ecg/{ecg_id}", "/ecg/{ecg_id}/insights", "/users/", "/auth/token"):
+    for path in (
+        "/ecg/",
+        "/ecg/{ecg_id}",
+        "/ecg/{ecg_id}/insights",
+        "/ecg/events",
+        "/users/",
+        "/auth/token",
+    ):
         assert path in document["paths"]
+    insights = document["paths"]["/ecg/{ecg_id}/insights"]["get"]
+    assert "wait" in [parameter["name"] for parameter in insights["parameters"]]
+    stream = document["paths"]["/ecg/events"]["get"]["responses"]["200"]["content"]
+    assert "text/event-stream" in stream
     create = document["paths"]["/ecg/"]["post"]
     assert create["requestBody"]["content"]["application/json"]["example"]["leads"]
     assert "application/problem+json" in create["responses"]["422"]["content"]

@@ -21,6 +21,7 @@ def test_every_event_has_a_channel_a_message_and_a_resolvable_schema() -> None:
         events.ANALYZED,
         events.ANALYSIS_FAILED,
         events.STATUS_CHANGED,
+        events.DELETED,
     }
     schemas = document["components"]["schemas"]
     for message in document["components"]["messages"].values():

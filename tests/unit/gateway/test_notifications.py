@@ -8,7 +8,10 @@ import pytest
 from ecg_gateway.batching import Batcher
 from ecg_gateway.messaging.notifications import (
     MAX_QUEUED_PER_STREAM,
+    PENDING,
     RESYNC,
+    KnownStatus,
+    KnownStatuses,
     StatusChange,
     StatusHub,
     StreamClosed,
@@ -103,3 +106,34 @@ async def test_a_failed_batch_fails_its_callers_and_the_next_batch_still_runs() 
     )
     assert isinstance(first, RuntimeError)
     assert second == 1
+
+
+def test_known_statuses_keep_finals_over_pending_and_forget_the_least_recent() -> None:
+    known = KnownStatuses(capacity=2)
+    known.remember("alice", "e1", PENDING)
+    known.remember("alice", "e1", KnownStatus("done", {"n": 1}))
+    known.remember("alice", "e1", PENDING)
+    assert known.get("alice", "e1") == KnownStatus("done", {"n": 1})
+    assert known.get("bob", "e1") is None
+    known.remember("alice", "e2", PENDING)
+    assert known.get("alice", "e1") is not None
+    known.remember("alice", "e3", PENDING)
+    assert known.get("alice", "e2") is None, "the least recently used went"
+    known.forget("alice", "e1")
+    assert len(known) == 1
+
+
+def test_the_hub_trusts_what_it_knows_only_while_its_feed_is_up() -> None:
+    hub = StatusHub()
+    hub.publish(change("alice", "e1"))
+    assert hub.known("alice", "e1") is None, "not before the feed is up"
+    hub.resync()
+    hub.publish(change("alice", "e1"))
+    assert hub.known("alice", "e1") == KnownStatus("done")
+    hub.deleted("alice", "e1")
+    assert hub.known("alice", "e1") is None
+    hub.publish(change("alice", "e2"))
+    hub.feed_down()
+    assert hub.known("alice", "e2") is None
+    hub.resync()
+    assert hub.known("alice", "e2") is None, "forgotten: it may have changed meanwhile"

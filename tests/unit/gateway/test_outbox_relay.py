@@ -14,6 +14,7 @@ from ecg_gateway.auth.access import Forbidden, Principal
 from ecg_gateway.messaging.notifications import StatusChange, StatusHub
 from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgConflict, EcgNotFound, EcgService, TooManySamples
+from ecg_gateway.store.records import ResultWrite
 
 from tests.fakes import InMemoryEcgRepository, RecordingPublisher
 
@@ -137,7 +138,7 @@ async def test_an_unanswered_dispatch_is_repeated_then_failed_and_announced(cloc
     assert stored.status == "failed"
     assert stored.error is not None
     assert "3 dispatches" in stored.error
-    assert [(e.ecg_id, e.status) for e in gw.publisher.announced] == [("e1", "failed")]
+    assert [(e.ecg_id, e.type) for e in gw.publisher.announced] == [("e1", "ecg.status_changed.v1")]
 
 
 async def test_a_retry_is_recognised_and_a_different_ecg_is_a_conflict(clock: Clock) -> None:
@@ -183,9 +184,7 @@ async def test_a_long_poll_answers_when_the_change_arrives(clock: Clock) -> None
     assert not waiting.done()
     await gw.service.record_result(analyzed("e1"))
     [event] = gw.publisher.announced
-    gw.hub.publish(
-        StatusChange("alice-id", "e1", event.status, {"version": 1}, None, event.event_id)
-    )
+    gw.hub.publish(StatusChange("alice-id", "e1", "done", {"version": 1}, None, event.event_id))
     answer = await asyncio.wait_for(waiting, 1)
     assert (answer.ecg_id, answer.status) == ("e1", "done")
 
@@ -207,3 +206,41 @@ async def test_status_is_per_owner_and_not_for_admins(clock: Clock) -> None:
         await gw.service.status(ADMIN, "e1")
     with pytest.raises(Forbidden):
         gw.service.subscribe(ADMIN)
+
+
+async def test_with_the_feed_up_status_reads_need_no_database_lookup(clock: Clock) -> None:
+    gw = gateway(clock)
+    gw.hub.resync()
+    await gw.service.submit(ALICE, body("e1"))
+    assert (await gw.service.status(ALICE, "e1")).status == "pending"
+    await gw.service.record_result(analyzed("e1"))
+    done = await gw.service.status(ALICE, "e1", wait_s=30)
+    assert done.status == "done"
+    assert done.insights == analyzed("e1").insights.model_dump(mode="json")
+    assert gw.repo.status_reads == 0
+    with pytest.raises(EcgNotFound):
+        await gw.service.status(Principal("bob-id", "bob", "user"), "e1")
+    assert gw.repo.status_reads == 1, "what it does not know, it reads"
+
+
+async def test_a_deleted_ecg_is_forgotten_and_announced(clock: Clock) -> None:
+    gw = gateway(clock)
+    gw.hub.resync()
+    await gw.service.submit(ALICE, body("e1"))
+    await gw.service.record_result(analyzed("e1"))
+    await gw.service.delete(ALICE, "e1")
+    with pytest.raises(EcgNotFound):
+        await gw.service.status(ALICE, "e1")
+    assert gw.publisher.announced[-1].type == "ecg.deleted.v1"
+
+
+async def test_with_the_feed_down_every_status_read_goes_to_the_database(clock: Clock) -> None:
+    gw = gateway(clock)
+    gw.hub.resync()
+    await gw.service.submit(ALICE, body("e1"))
+    gw.hub.feed_down()
+    await gw.repo.record_results(
+        [ResultWrite("alice-id", "e1", "failed", None, "stored elsewhere", "x")]
+    )
+    assert (await gw.service.status(ALICE, "e1")).status == "failed"
+    assert gw.repo.status_reads == 1

@@ -17,6 +17,7 @@ from ecg_contracts.rest import (
     EcgCreate,
     EcgOut,
     EcgPage,
+    EcgStatusNotice,
     InsightsOut,
     Problem,
     TokenRequest,
@@ -38,6 +39,7 @@ _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (EcgAccepted, "serialization"),
     (EcgOut, "serialization"),
     (EcgPage, "serialization"),
+    (EcgStatusNotice, "serialization"),
     (InsightsOut, "serialization"),
     (TokenResponse, "serialization"),
     (UserOut, "serialization"),
@@ -267,13 +269,52 @@ def build_openapi() -> dict[str, Any]:
             "get": {
                 "tags": ["ecg"],
                 "summary": "The analysis status and insights (owner only); `Retry-After` while pending",
+                "description": "With `wait`, a pending ECG's answer comes the moment its result is "
+                "stored (by any gateway), or after `wait` seconds with `pending`: no need to poll.",
                 "security": _BEARER,
-                "parameters": [_ECG_ID],
+                "parameters": [
+                    _ECG_ID,
+                    {
+                        "name": "wait",
+                        "in": "query",
+                        "required": False,
+                        "description": "Long poll: seconds to wait for the result while pending.",
+                        "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
+                    },
+                ],
                 "responses": {
                     "200": _json(InsightsOut, "Status and insights."),
+                    "400": _problem("`wait` is not a number in (0, 60]."),
                     "401": _UNAUTHORIZED,
                     "403": _FORBIDDEN,
                     "404": _NOT_FOUND,
+                },
+            }
+        },
+        "/ecg/events": {
+            "get": {
+                "tags": ["ecg"],
+                "summary": "Server-Sent Events: the caller's ECGs' status changes (user only)",
+                "description": "`text/event-stream`. Each stored result of one of the caller's ECGs "
+                "is an `event: status` whose `id` is the event id and whose `data` is an "
+                "`EcgStatusNotice`; never another user's. `: keep-alive` comments keep idle "
+                "connections open; `event: resync` says changes may have been missed (the "
+                "gateway's broker connection was rebuilt): re-read what you wait for.",
+                "security": _BEARER,
+                "responses": {
+                    "200": {
+                        "description": "The stream.",
+                        "content": {
+                            "text/event-stream": {
+                                "schema": _ref(EcgStatusNotice),
+                                "example": "event: status\nid: 5d0c...\ndata: "
+                                '{"id": "visit-42", "status": "done", "links": '
+                                '{"ecg": "/ecg/visit-42", "insights": "/ecg/visit-42/insights"}}\n\n',
+                            }
+                        },
+                    },
+                    "401": _UNAUTHORIZED,
+                    "403": _FORBIDDEN,
                 },
             }
         },

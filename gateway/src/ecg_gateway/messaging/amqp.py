@@ -18,14 +18,20 @@ from aio_pika.abc import (
 )
 from aiormq.abc import FieldTable
 from ecg_contracts import events
-from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgStatusChanged, EcgSubmitted
+from ecg_contracts.events import (
+    EcgAnalysisFailed,
+    EcgAnalyzed,
+    EcgDeleted,
+    EcgStatusChanged,
+    EcgSubmitted,
+)
 from ecg_contracts.topology import dead_letter_exchange, dead_letter_queue, queue_arguments
 from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 
 ResultHandler = Callable[[EcgAnalyzed | EcgAnalysisFailed], Awaitable[object]]
-StatusHandler = Callable[[EcgStatusChanged], None]
+FeedHandler = Callable[[EcgStatusChanged | EcgDeleted], None]
 STATUS_FEED_TTL_MS = 60_000
 STATUS_FEED_MAX_LENGTH = 10_000
 PUBLISH_TIMEOUT_S = 10.0
@@ -89,7 +95,12 @@ class AmqpEventPublisher:
         """Not mandatory: with no gateway listening, nobody needs waking."""
         await self._publish(event, mandatory=False)
 
-    async def _publish(self, event: EcgSubmitted | EcgStatusChanged, mandatory: bool) -> None:
+    async def publish_deleted(self, event: EcgDeleted) -> None:
+        await self._publish(event, mandatory=False)
+
+    async def _publish(
+        self, event: EcgSubmitted | EcgStatusChanged | EcgDeleted, mandatory: bool
+    ) -> None:
         if self._resources is None:
             raise BrokerUnavailable("not connected to the broker")
         message = aio_pika.Message(
@@ -145,20 +156,22 @@ async def consume_results(queue: AbstractQueue, handler: ResultHandler) -> str:
 
 
 async def consume_status_feed(
-    channel: AbstractChannel, exchange: AbstractExchange, handler: StatusHandler
+    channel: AbstractChannel, exchange: AbstractExchange, handler: FeedHandler
 ) -> None:
-    """This gateway's own view of every stored status: an exclusive, auto-deleted queue
-    (gone with the connection; bounded meanwhile), consumed without acks."""
+    """This gateway's own view of every stored status and deletion: an exclusive,
+    auto-deleted queue (gone with the connection; bounded meanwhile), consumed without
+    acks."""
     queue = await channel.declare_queue(
         exclusive=True,
         auto_delete=True,
         arguments={"x-message-ttl": STATUS_FEED_TTL_MS, "x-max-length": STATUS_FEED_MAX_LENGTH},
     )
-    await queue.bind(exchange, routing_key=events.STATUS_CHANGED_PATTERN)
+    for pattern in (events.STATUS_CHANGED_PATTERN, events.DELETED_PATTERN):
+        await queue.bind(exchange, routing_key=pattern)
 
     async def on_message(message: AbstractIncomingMessage) -> None:
         try:
-            event = EcgStatusChanged.model_validate_json(message.body)
+            event = events.feed_event_adapter.validate_json(message.body)
         except ValidationError as error:
             log.warning(
                 "ignoring an undecodable status change",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -16,6 +17,7 @@ from typing import Any, Final
 from ecg_contracts.rest import Status
 
 MAX_QUEUED_PER_STREAM: Final = 1000
+KNOWN_STATUSES: Final = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,58 @@ class Resync:
 
 
 RESYNC: Final = Resync()
+
+
+@dataclass(frozen=True, slots=True)
+class KnownStatus:
+    status: Status
+    insights: dict[str, Any] | None = None
+    error: str | None = None
+
+
+PENDING: Final = KnownStatus("pending")
+
+
+class KnownStatuses:
+    """The last status this gateway knows of recent ECGs, so that status reads need no
+    database lookup, which FerretDB answers by scanning the collection.
+
+    Only what stays true until the feed says otherwise is kept: ``pending`` for an ECG
+    stored while the feed was up, and final statuses. The feed brings every change and
+    every deletion, from every gateway; when it was down, :meth:`clear` forgets it all.
+    Bounded: the least recently used entries go first.
+    """
+
+    def __init__(self, capacity: int = KNOWN_STATUSES) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[str, str], KnownStatus] = OrderedDict()
+
+    def get(self, owner_id: str, ecg_id: str) -> KnownStatus | None:
+        key = (owner_id, ecg_id)
+        known = self._entries.get(key)
+        if known is not None:
+            self._entries.move_to_end(key)
+        return known
+
+    def remember(self, owner_id: str, ecg_id: str, known: KnownStatus) -> None:
+        """A final status always wins; ``pending`` never replaces what is known already
+        (a change may have arrived while its reader was on its way back)."""
+        key = (owner_id, ecg_id)
+        if known.status == "pending" and key in self._entries:
+            return
+        self._entries[key] = known
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+    def forget(self, owner_id: str, ecg_id: str) -> None:
+        self._entries.pop((owner_id, ecg_id), None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class StreamClosed(Exception):
@@ -88,7 +142,9 @@ class Subscription:
 
 
 class StatusHub:
-    def __init__(self) -> None:
+    def __init__(self, known: KnownStatuses | None = None) -> None:
+        self._known = known or KnownStatuses()
+        self._feed_up = False
         self._waiters: dict[tuple[str, str], set[asyncio.Future[StatusChange | None]]] = {}
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._closed = False
@@ -128,13 +184,37 @@ class StatusHub:
                     del self._subscriptions[owner_id]
 
     def publish(self, change: StatusChange) -> None:
+        self.remember(
+            change.owner_id,
+            change.ecg_id,
+            KnownStatus(change.status, change.insights, change.error),
+        )
         for future in self._waiters.get((change.owner_id, change.ecg_id), ()):
             if not future.done():
                 future.set_result(change)
         for subscription in self._subscriptions.get(change.owner_id, ()):
             subscription.offer(change)
 
+    def known(self, owner_id: str, ecg_id: str) -> KnownStatus | None:
+        """What the feed says of this ECG; None when unknown or while the feed is down."""
+        return self._known.get(owner_id, ecg_id) if self._feed_up else None
+
+    def remember(self, owner_id: str, ecg_id: str, known: KnownStatus) -> None:
+        if self._feed_up:
+            self._known.remember(owner_id, ecg_id, known)
+
+    def deleted(self, owner_id: str, ecg_id: str) -> None:
+        self._known.forget(owner_id, ecg_id)
+
+    def feed_down(self) -> None:
+        """Changes made elsewhere no longer reach this gateway: stop trusting what it knows."""
+        self._feed_up = False
+        self._known.clear()
+
     def resync(self) -> None:
+        """The feed is up again: start knowing afresh; streams may have missed changes."""
+        self._known.clear()
+        self._feed_up = True
         for streams in self._subscriptions.values():
             for subscription in streams:
                 subscription.offer(RESYNC)

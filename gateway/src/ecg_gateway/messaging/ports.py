@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ecg_contracts.events import EcgStatusChanged, EcgSubmitted
+from ecg_contracts.events import EcgDeleted, EcgStatusChanged, EcgSubmitted
 
 
 class EventPublisher(Protocol):
@@ -19,3 +19,6 @@ class EventPublisher(Protocol):
 class StatusNotifier(Protocol):
     async def publish_status_changed(self, event: EcgStatusChanged) -> None:
         """Tells every gateway (and any subscriber) that a final status is stored."""
+
+    async def publish_deleted(self, event: EcgDeleted) -> None:
+        """Tells every gateway (and any subscriber) that an ECG is gone."""
