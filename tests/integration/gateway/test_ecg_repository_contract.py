@@ -133,6 +133,9 @@ async def test_a_batch_of_results_gets_one_outcome_each_in_order(
         "b3", "failed", None, "broken"
     )
     assert await repository.get_status("owner-b", "b3") is None
+    early = await repository.get_status("owner-a", "b2")
+    assert early is not None
+    assert early.insights == {"early": True}, "a stored result is never replaced"
 
 
 async def test_status_reads_say_pending_before_a_result(repository: EcgRepository) -> None:
@@ -191,9 +194,19 @@ async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: Ecg
 
 async def test_delete_removes_the_ecg(repository: EcgRepository) -> None:
     await repository.insert(ecg("gone"))
+    assert await record(repository, "gone", "done", {"old": True}) == "stored"
     assert await repository.delete("owner-a", "gone") is True
     assert await repository.get("owner-a", "gone") is None
     assert await repository.delete("owner-a", "gone") is False
+    assert await record(repository, "gone", "done", {"late": True}) == "unknown"
+    await repository.insert(ecg("gone"))
+    assert await repository.get_status("owner-a", "gone") == EcgStatusRecord(
+        "gone", "pending", None, None
+    ), "a new ECG under a deleted one's id starts afresh"
+    assert await record(repository, "gone", "done", {"new": True}, event_id="new") == "stored"
+    fresh = await repository.get_status("owner-a", "gone")
+    assert fresh is not None
+    assert fresh.insights == {"new": True}
 
 
 async def test_a_stored_result_survives_concurrent_dispatch_updates(
