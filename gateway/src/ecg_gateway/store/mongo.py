@@ -16,6 +16,7 @@ an update by ``_id`` 9 ms with small documents, 78 ms with the insights inline).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -23,7 +24,7 @@ from typing import Any
 
 from bson import Binary, ObjectId
 from gridfs import AsyncGridFSBucket
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -314,11 +315,11 @@ class MongoEcgRepository:
         ]
 
     async def record_results(self, results: Sequence[ResultWrite]) -> list[ResultOutcome]:
-        """The results' documents first, then one unordered bulk update of the ECGs, which
-        is the commit point: a crash in between leaves a result document that the
-        redelivered message finds in place. An existing result document is never replaced
-        (only a pending ECG takes a result). Each update stamps the result's event id, so
-        when not every update applied, reads by ``_id`` tell stored from duplicate."""
+        """The results' documents first, then the ECGs' status, which is the commit point:
+        a crash in between leaves a result document that the redelivered message finds in
+        place. An existing result document is never replaced (only a pending ECG takes a
+        result). The update stamps what it changed, so when not every ECG was pending,
+        reads by ``_id`` tell stored from duplicate and unknown."""
         if not results:
             return []
         keys = [ecg_key(result.owner_id, result.ecg_id) for result in results]
@@ -333,35 +334,43 @@ class MongoEcgRepository:
         except BulkWriteError as error:
             if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
                 raise
-        updates = [
-            UpdateOne(
-                {"_id": key, "status": "pending"},
-                {
-                    "$set": {
-                        "status": result.status,
-                        "dispatch_due_at": None,
-                        "result_event_id": result.event_id,
-                    }
-                },
-            )
-            for key, result in zip(keys, results, strict=True)
-        ]
+        # One update per final status, not per ECG: FerretDB v1 pushes the status filter
+        # down and scans only the pending ECGs, where an update by _id scans them all.
+        stamp = uuid.uuid4().hex
+        firsts_by_status: dict[str, list[str]] = {}
+        for key, result in firsts.items():
+            firsts_by_status.setdefault(result.status, []).append(key)
+        modified = 0
         async with self._updating():
-            written = await self._ecgs.bulk_write(updates, ordered=False)
-        if written.modified_count == len(results):
-            return ["stored"] * len(results)
+            for status, group in firsts_by_status.items():
+                written = await self._ecgs.update_many(
+                    {"_id": {"$in": group}, "status": "pending"},
+                    {
+                        "$set": {
+                            "status": status,
+                            "dispatch_due_at": None,
+                            "result_stamp": f"{stamp}:{status}",
+                        }
+                    },
+                )
+                modified += written.modified_count
+        outcomes: list[ResultOutcome] = []
+        if modified == len(firsts):
+            for key, result in zip(keys, results, strict=True):
+                first = firsts[key] is result
+                outcomes.append("stored" if first else "duplicate")
+            return outcomes
         stamps: dict[str, str | None] = {}
-        for key in dict.fromkeys(keys):
-            doc = await self._ecgs.find_one({"_id": key}, {"result_event_id": 1})
+        for key in firsts:
+            doc = await self._ecgs.find_one({"_id": key}, {"result_stamp": 1})
             if doc is not None:
-                stamps[key] = doc.get("result_event_id")
+                stamps[key] = doc.get("result_stamp")
             else:
                 await self._results.delete_one({"_id": key})
-        outcomes: list[ResultOutcome] = []
         for key, result in zip(keys, results, strict=True):
             if key not in stamps:
                 outcomes.append("unknown")
-            elif stamps[key] == result.event_id:
+            elif firsts[key] is result and stamps[key] == f"{stamp}:{result.status}":
                 outcomes.append("stored")
             else:
                 outcomes.append("duplicate")
