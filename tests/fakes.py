@@ -13,6 +13,7 @@ from datetime import datetime
 from ecg_contracts.events import EcgDeleted, EcgStatusChanged, EcgSubmitted
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
+    EcgHeadRecord,
     EcgRecord,
     EcgStatusRecord,
     EcgSummaryRecord,
@@ -65,6 +66,12 @@ class InMemoryEcgRepository:
             )
             for r in mine[:limit]
         ]
+
+    async def get_head(self, owner_id: str, ecg_id: str) -> EcgHeadRecord | None:
+        row = self.rows.get((owner_id, ecg_id))
+        if row is None:
+            return None
+        return EcgHeadRecord(row[0].ecg_id, row[0].status, row[0].content_hash)
 
     async def get_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
         self.status_reads += 1

@@ -22,7 +22,7 @@ from ecg_contracts.events import (
     SubmittedLead,
 )
 from ecg_contracts.insights import Insights
-from ecg_contracts.rest import EcgCreate, Role
+from ecg_contracts.rest import EcgCreate, Role, Status
 from ecg_contracts.signal import EncodedSignal, pack_samples
 
 from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
@@ -92,7 +92,8 @@ class TooManySamples(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    record: EcgRecord
+    ecg_id: str
+    status: Status
     created: bool
 
 
@@ -177,14 +178,14 @@ class EcgService:
         try:
             await self._ecgs.insert(record)
         except EcgAlreadyExists:
-            existing = await self._ecgs.get(record.owner_id, record.ecg_id)
+            existing = await self._ecgs.get_head(record.owner_id, record.ecg_id)
             if existing is None or existing.content_hash != record.content_hash:
                 raise EcgConflict(record.ecg_id) from None
-            return Submission(existing, created=False)
+            return Submission(existing.ecg_id, existing.status, created=False)
         self._changes.remember(record.owner_id, record.ecg_id, PENDING)
         self._on_accepted(record)
         self._observer.ecg_accepted()
-        return Submission(record, created=True)
+        return Submission(record.ecg_id, record.status, created=True)
 
     async def get(self, principal: Principal, ecg_id: str) -> EcgRecord:
         ensure_may_use_ecgs(principal)

@@ -12,6 +12,7 @@ from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_in
 from ecg_gateway.store.ports import EcgRepository
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
+    EcgHeadRecord,
     EcgRecord,
     EcgStatusRecord,
     ResultOutcome,
@@ -140,6 +141,8 @@ async def test_a_batch_of_results_gets_one_outcome_each_in_order(
 
 async def test_status_reads_say_pending_before_a_result(repository: EcgRepository) -> None:
     await repository.insert(ecg("s"))
+    assert await repository.get_head("owner-a", "s") == EcgHeadRecord("s", "pending", "hash-s")
+    assert await repository.get_head("owner-b", "s") is None
     assert await repository.get_status("owner-a", "s") == EcgStatusRecord(
         "s", "pending", None, None
     )

@@ -35,7 +35,7 @@ from ecg_gateway.api.problems import ProblemError, invalid_body, not_found, unau
 from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_may_use_ecgs
 from ecg_gateway.auth.tokens import InvalidToken
 from ecg_gateway.messaging.notifications import Resync, StatusChange, StreamClosed
-from ecg_gateway.store.records import EcgRecord, UserRecord
+from ecg_gateway.store.records import UserRecord
 
 M = TypeVar("M", bound=BaseModel)
 PENDING_RETRY_AFTER_S = "2"
@@ -182,19 +182,15 @@ async def patch_user(request: web.Request) -> web.Response:
 # --- ECGs ----------------------------------------------------------------------------------
 
 
-def accepted(record: EcgRecord) -> EcgAccepted:
-    return EcgAccepted(id=record.ecg_id, status=record.status)
-
-
 async def submit_ecg(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     ensure_may_use_ecgs(principal)  # before reading a body an admin may not send
     body = await parse_json(request, EcgCreate)
     submission = await request.app[state.ECG_SERVICE].submit(principal, body)
     return json_response(
-        accepted(submission.record),
+        EcgAccepted(id=submission.ecg_id, status=submission.status),
         status=202 if submission.created else 200,
-        headers={"Location": f"/ecg/{submission.record.ecg_id}"},
+        headers={"Location": f"/ecg/{submission.ecg_id}"},
     )
 
 

@@ -31,6 +31,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
+    EcgHeadRecord,
     EcgRecord,
     EcgStatusRecord,
     EcgSummaryRecord,
@@ -220,6 +221,14 @@ class MongoEcgRepository:
 
     async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None:
         return await self._load(await self._ecgs.find_one({"_id": ecg_key(owner_id, ecg_id)}))
+
+    async def get_head(self, owner_id: str, ecg_id: str) -> EcgHeadRecord | None:
+        doc = await self._ecgs.find_one(
+            {"_id": ecg_key(owner_id, ecg_id)}, {"ecg_id": 1, "status": 1, "content_hash": 1}
+        )
+        if doc is None:
+            return None
+        return EcgHeadRecord(doc["ecg_id"], doc["status"], doc["content_hash"])
 
     async def get_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
         key = ecg_key(owner_id, ecg_id)

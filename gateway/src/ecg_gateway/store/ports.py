@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ecg_gateway.store.records import (
+    EcgHeadRecord,
     EcgRecord,
     EcgStatusRecord,
     EcgSummaryRecord,
@@ -37,6 +38,9 @@ class EcgRepository(Protocol):
         in one write. Raises :class:`EcgAlreadyExists` when the owner already has this id."""
 
     async def get(self, owner_id: str, ecg_id: str) -> EcgRecord | None: ...
+
+    async def get_head(self, owner_id: str, ecg_id: str) -> EcgHeadRecord | None:
+        """Status and content hash only: a retried upload is told apart without signals."""
 
     async def get_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
         """Status, insights and error only: what polling clients read, never the signals."""

@@ -46,6 +46,15 @@ class EcgRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class EcgHeadRecord:
+    """What telling a retry from a conflict needs: never the signals."""
+
+    ecg_id: str
+    status: Status
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class EcgStatusRecord:
     """What a status read returns: never the signals."""
 
