@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 
@@ -37,8 +36,6 @@ def main() -> None:
         )
         sys.exit(f"ecg_analyzer: refusing to start: {problems}")
     configure_logging(settings.log_level)
-    if settings.nice:
-        os.nice(settings.nice)  # inherited by the pool's processes
     asyncio.run(serve(settings))
 
 

@@ -32,13 +32,6 @@ class AnalyzerSettings(BaseSettings):
         default=3, ge=0, description="Retries of an analysis that raised, before it fails."
     )
     heartbeat_s: int = Field(default=60, ge=1, description="AMQP heartbeat interval (s).")
-    nice: int = Field(
-        default=10,
-        ge=0,
-        le=19,
-        description="Unix nice increment of the analyzer and its pool: on a shared machine "
-        "uploads come first and analysis uses the spare CPU (0: an equal share).",
-    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     @property
