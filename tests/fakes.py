@@ -18,7 +18,7 @@ from ecg_gateway.store.records import (
     EcgStatusRecord,
     EcgSummaryRecord,
     ResultOutcome,
-    ResultWrite,
+    StatusChange,
 )
 
 
@@ -81,7 +81,7 @@ class InMemoryEcgRepository:
         record = row[0]
         return EcgStatusRecord(record.ecg_id, record.status, record.insights, record.error)
 
-    async def record_results(self, results: Sequence[ResultWrite]) -> list[ResultOutcome]:
+    async def record_results(self, results: Sequence[StatusChange]) -> list[ResultOutcome]:
         self.result_writes += 1
         outcomes: list[ResultOutcome] = []
         for result in results:

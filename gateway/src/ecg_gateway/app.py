@@ -24,7 +24,7 @@ from ecg_gateway.messaging.amqp import (
     declare_consumer_queue,
     open_amqp,
 )
-from ecg_gateway.messaging.notifications import StatusChange, StatusHub
+from ecg_gateway.messaging.notifications import StatusHub
 from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgService, UserService
 from ecg_gateway.settings import DEV_ADMIN_PASSWORD, DEV_JWT_SECRET, GatewaySettings
@@ -34,7 +34,7 @@ from ecg_gateway.store.mongo import (
     create_client,
     create_indexes,
 )
-from ecg_gateway.store.records import UsernameTaken
+from ecg_gateway.store.records import StatusChange, UsernameTaken
 
 log = logging.getLogger(__name__)
 AMQP_RETRY_S = 2.0

@@ -37,7 +37,7 @@ from ecg_gateway.store.records import (
     EcgStatusRecord,
     EcgSummaryRecord,
     ResultOutcome,
-    ResultWrite,
+    StatusChange,
     StoredLead,
     UserRecord,
 )
@@ -146,7 +146,7 @@ class EcgService:
         self._max_total_samples = max_total_samples
         self._on_accepted = on_accepted
         self._clock = clock
-        self._results: Batcher[ResultWrite, ResultOutcome] = Batcher(
+        self._results: Batcher[StatusChange, ResultOutcome] = Batcher(
             ecgs.record_results, RESULTS_PER_WRITE
         )
         self._status_reads = asyncio.Semaphore(STATUS_READS_AT_ONCE)
@@ -253,7 +253,7 @@ class EcgService:
 
     async def record_result(self, event: EcgAnalyzed | EcgAnalysisFailed) -> ResultOutcome:
         if isinstance(event, EcgAnalyzed):
-            write = ResultWrite(
+            write = StatusChange(
                 event.owner_id,
                 event.ecg_id,
                 "done",
@@ -262,18 +262,18 @@ class EcgService:
                 event.event_id,
             )
             return await self._store(write, event.occurred_at, event.insights)
-        write = ResultWrite(
+        write = StatusChange(
             event.owner_id, event.ecg_id, "failed", None, event.reason, event.event_id
         )
         return await self._store(write, event.occurred_at, None)
 
     async def give_up(self, owner_id: str, ecg_id: str, reason: str) -> ResultOutcome:
         """No result came after every dispatch: the ECG fails, and waiting clients learn it."""
-        write = ResultWrite(owner_id, ecg_id, "failed", None, reason, str(uuid.uuid4()))
+        write = StatusChange(owner_id, ecg_id, "failed", None, reason, str(uuid.uuid4()))
         return await self._store(write, self._clock(), None)
 
     async def _store(
-        self, write: ResultWrite, occurred_at: datetime, insights: Insights | None
+        self, write: StatusChange, occurred_at: datetime, insights: Insights | None
     ) -> ResultOutcome:
         outcome = await self._results.submit(write)
         if outcome == "stored":
@@ -294,7 +294,7 @@ class EcgService:
             log.info("duplicate or late result ignored", extra={"ecg_id": write.ecg_id})
         return outcome
 
-    async def _announce(self, write: ResultWrite, insights: Insights | None) -> None:
+    async def _announce(self, write: StatusChange, insights: Insights | None) -> None:
         """Best effort: the database is the record; a waiter that misses this re-reads it
         when its wait ends."""
         assert write.status != "pending"

@@ -16,7 +16,7 @@ from ecg_gateway.store.records import (
     EcgRecord,
     EcgStatusRecord,
     ResultOutcome,
-    ResultWrite,
+    StatusChange,
     StoredLead,
 )
 
@@ -34,7 +34,7 @@ async def record(
     error: str | None = None,
     event_id: str = "event-1",
 ) -> ResultOutcome:
-    write = ResultWrite("owner-a", ecg_id, status, insights, error, event_id)  # type: ignore[arg-type]
+    write = StatusChange("owner-a", ecg_id, status, insights, error, event_id)  # type: ignore[arg-type]
     [outcome] = await repository.record_results([write])
     return outcome
 
@@ -113,11 +113,11 @@ async def test_a_batch_of_results_gets_one_outcome_each_in_order(
         await repository.insert(ecg(ecg_id))
     await record(repository, "b2", "done", {"early": True}, event_id="early")
     writes = [
-        ResultWrite("owner-a", "b1", "done", {"n": 1}, None, "x1"),
-        ResultWrite("owner-a", "b2", "done", {"n": 2}, None, "x2"),
-        ResultWrite("owner-a", "ghost", "done", {"n": 0}, None, "x0"),
-        ResultWrite("owner-a", "b3", "failed", None, "broken", "x3"),
-        ResultWrite("owner-a", "b1", "failed", None, "second", "x4"),
+        StatusChange("owner-a", "b1", "done", {"n": 1}, None, "x1"),
+        StatusChange("owner-a", "b2", "done", {"n": 2}, None, "x2"),
+        StatusChange("owner-a", "ghost", "done", {"n": 0}, None, "x0"),
+        StatusChange("owner-a", "b3", "failed", None, "broken", "x3"),
+        StatusChange("owner-a", "b1", "failed", None, "second", "x4"),
     ]
     assert await repository.record_results(writes) == [
         "stored",

@@ -12,10 +12,10 @@ from ecg_gateway.messaging.notifications import (
     RESYNC,
     KnownStatus,
     KnownStatuses,
-    StatusChange,
     StatusHub,
     StreamClosed,
 )
+from ecg_gateway.store.records import StatusChange
 
 
 def change(owner_id: str, ecg_id: str, status: str = "done") -> StatusChange:

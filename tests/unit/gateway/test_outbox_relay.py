@@ -11,10 +11,10 @@ from ecg_contracts.events import EcgAnalyzed
 from ecg_contracts.insights import Insights
 from ecg_contracts.rest import EcgCreate
 from ecg_gateway.auth.access import Forbidden, Principal
-from ecg_gateway.messaging.notifications import StatusChange, StatusHub
+from ecg_gateway.messaging.notifications import StatusHub
 from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgConflict, EcgNotFound, EcgService, TooManySamples
-from ecg_gateway.store.records import ResultWrite
+from ecg_gateway.store.records import StatusChange
 
 from tests.fakes import InMemoryEcgRepository, RecordingPublisher
 
@@ -239,7 +239,7 @@ async def test_with_the_feed_down_every_status_read_goes_to_the_database(clock: 
     await gw.service.submit(ALICE, body("e1"))
     gw.hub.feed_down()
     await gw.repo.record_results(
-        [ResultWrite("alice-id", "e1", "failed", None, "stored elsewhere", "x")]
+        [StatusChange("alice-id", "e1", "failed", None, "stored elsewhere", "x")]
     )
     assert (await gw.service.status(ALICE, "e1")).status == "failed"
     assert gw.repo.status_reads == 1

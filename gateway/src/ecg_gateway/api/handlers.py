@@ -34,8 +34,8 @@ from ecg_gateway.api.observability import render_metrics
 from ecg_gateway.api.problems import ProblemError, invalid_body, not_found, unauthorized
 from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_may_use_ecgs
 from ecg_gateway.auth.tokens import InvalidToken
-from ecg_gateway.messaging.notifications import Resync, StatusChange, StreamClosed
-from ecg_gateway.store.records import UserRecord
+from ecg_gateway.messaging.notifications import Resync, StreamClosed
+from ecg_gateway.store.records import StatusChange, UserRecord
 
 M = TypeVar("M", bound=BaseModel)
 PENDING_RETRY_AFTER_S = "2"

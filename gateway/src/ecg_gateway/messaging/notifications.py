@@ -16,18 +16,10 @@ from typing import Any, Final
 
 from ecg_contracts.rest import Status
 
+from ecg_gateway.store.records import StatusChange
+
 MAX_QUEUED_PER_STREAM: Final = 1000
 KNOWN_STATUSES: Final = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    owner_id: str
-    ecg_id: str
-    status: Status
-    insights: dict[str, Any] | None
-    error: str | None
-    event_id: str
 
 
 class Resync:

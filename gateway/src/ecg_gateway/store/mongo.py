@@ -36,7 +36,7 @@ from ecg_gateway.store.records import (
     EcgStatusRecord,
     EcgSummaryRecord,
     ResultOutcome,
-    ResultWrite,
+    StatusChange,
     StoredLead,
     UsernameTaken,
     UserRecord,
@@ -323,7 +323,7 @@ class MongoEcgRepository:
             for doc in await cursor.to_list(None)
         ]
 
-    async def record_results(self, results: Sequence[ResultWrite]) -> list[ResultOutcome]:
+    async def record_results(self, results: Sequence[StatusChange]) -> list[ResultOutcome]:
         """The results' documents first, then the ECGs' status, which is the commit point:
         a crash in between leaves a result document that the redelivered message finds in
         place. An existing result document is never replaced (only a pending ECG takes a
@@ -332,7 +332,7 @@ class MongoEcgRepository:
         if not results:
             return []
         keys = [ecg_key(result.owner_id, result.ecg_id) for result in results]
-        firsts: dict[str, ResultWrite] = {}
+        firsts: dict[str, StatusChange] = {}
         for key, result in zip(keys, results, strict=True):
             firsts.setdefault(key, result)
         try:

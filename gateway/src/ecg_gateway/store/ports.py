@@ -12,7 +12,7 @@ from ecg_gateway.store.records import (
     EcgStatusRecord,
     EcgSummaryRecord,
     ResultOutcome,
-    ResultWrite,
+    StatusChange,
     UserRecord,
 )
 
@@ -52,7 +52,7 @@ class EcgRepository(Protocol):
     ) -> list[EcgSummaryRecord]:
         """Newest first; ``after`` is the (submitted_at, id) of the previous page's last."""
 
-    async def record_results(self, results: Sequence[ResultWrite]) -> list[ResultOutcome]:
+    async def record_results(self, results: Sequence[StatusChange]) -> list[ResultOutcome]:
         """Store many results in one round trip; one outcome per result, in order. Only a
         pending ECG changes, so duplicate and late results are harmless."""
 

@@ -65,8 +65,9 @@ class EcgStatusRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ResultWrite:
-    """A final status to store, only if the ECG is still pending."""
+class StatusChange:
+    """A final status of an ECG and the event that brought it: stored only while the ECG
+    is pending, then announced to every gateway."""
 
     owner_id: str
     ecg_id: str
