@@ -16,6 +16,7 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractQueue,
 )
+from aio_pika.connection import make_url
 from aiormq.abc import FieldTable
 from ecg_contracts import events
 from ecg_contracts.events import (
@@ -50,10 +51,13 @@ class AmqpResources:
 async def open_amqp(url: str, exchange_name: str, prefetch: int) -> AsyncIterator[AmqpResources]:
     """A plain (not robust) connection: when it drops, the caller rebuilds everything,
     declarations and consumers included, so nothing depends on automatic restoration."""
-    connection = await aio_pika.connect(url, client_properties={"connection_name": "gateway"})
+    connection = aio_pika.Connection(
+        make_url(url), client_properties={"connection_name": "gateway"}
+    )
     closed = asyncio.Event()
     connection.close_callbacks.add(lambda *_: closed.set())
     try:
+        await connection.connect()  # inside the try: a cancelled attempt is closed too
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=prefetch)
         exchange = await channel.declare_exchange(
