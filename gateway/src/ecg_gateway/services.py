@@ -28,7 +28,7 @@ from ecg_contracts.signal import EncodedSignal, pack_samples
 from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
 from ecg_gateway.auth.passwords import Passwords
 from ecg_gateway.batching import Batcher
-from ecg_gateway.messaging.notifications import PENDING, KnownStatus, StatusHub, Subscription
+from ecg_gateway.messaging.notifications import StatusHub, Subscription
 from ecg_gateway.messaging.ports import StatusNotifier
 from ecg_gateway.store.ports import EcgRepository, UserRepository
 from ecg_gateway.store.records import (
@@ -182,7 +182,9 @@ class EcgService:
             if existing is None or existing.content_hash != record.content_hash:
                 raise EcgConflict(record.ecg_id) from None
             return Submission(existing.ecg_id, existing.status, created=False)
-        self._changes.remember(record.owner_id, record.ecg_id, PENDING)
+        self._changes.remember(
+            record.owner_id, EcgStatusRecord(record.ecg_id, "pending", None, None)
+        )
         self._on_accepted(record)
         self._observer.ecg_accepted()
         return Submission(record.ecg_id, record.status, created=True)
@@ -206,21 +208,19 @@ class EcgService:
                 return current
             change = await waiter.result(wait_s)
         if change is not None:
-            return EcgStatusRecord(ecg_id, change.status, change.insights, change.error)
+            return change.as_status()
         return await self._read_status(principal.user_id, ecg_id)
 
     async def _read_status(self, owner_id: str, ecg_id: str) -> EcgStatusRecord:
         """From what the feed says when it knows, else from the database."""
         known = self._changes.known(owner_id, ecg_id)
         if known is not None:
-            return EcgStatusRecord(ecg_id, known.status, known.insights, known.error)
+            return known
         async with self._status_reads:
             current = await self._ecgs.get_status(owner_id, ecg_id)
         if current is None:
             raise EcgNotFound(ecg_id)
-        self._changes.remember(
-            owner_id, ecg_id, KnownStatus(current.status, current.insights, current.error)
-        )
+        self._changes.remember(owner_id, current)
         return current
 
     def subscribe(self, principal: Principal) -> AbstractContextManager[Subscription]:
@@ -277,9 +277,7 @@ class EcgService:
     ) -> ResultOutcome:
         outcome = await self._results.submit(write)
         if outcome == "stored":
-            self._changes.remember(
-                write.owner_id, write.ecg_id, KnownStatus(write.status, write.insights, write.error)
-            )
+            self._changes.remember(write.owner_id, write.as_status())
             self._observer.result_stored(
                 write.status, (self._clock() - occurred_at).total_seconds()
             )

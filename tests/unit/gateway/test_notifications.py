@@ -8,14 +8,16 @@ import pytest
 from ecg_gateway.batching import Batcher
 from ecg_gateway.messaging.notifications import (
     MAX_QUEUED_PER_STREAM,
-    PENDING,
     RESYNC,
-    KnownStatus,
     KnownStatuses,
     StatusHub,
     StreamClosed,
 )
-from ecg_gateway.store.records import StatusChange
+from ecg_gateway.store.records import EcgStatusRecord, StatusChange
+
+
+def pending(ecg_id: str) -> EcgStatusRecord:
+    return EcgStatusRecord(ecg_id, "pending", None, None)
 
 
 def change(owner_id: str, ecg_id: str, status: str = "done") -> StatusChange:
@@ -110,14 +112,14 @@ async def test_a_failed_batch_fails_its_callers_and_the_next_batch_still_runs() 
 
 def test_known_statuses_keep_finals_over_pending_and_forget_the_least_recent() -> None:
     known = KnownStatuses(capacity=2)
-    known.remember("alice", "e1", PENDING)
-    known.remember("alice", "e1", KnownStatus("done", {"n": 1}))
-    known.remember("alice", "e1", PENDING)
-    assert known.get("alice", "e1") == KnownStatus("done", {"n": 1})
+    known.remember("alice", pending("e1"))
+    known.remember("alice", EcgStatusRecord("e1", "done", {"n": 1}, None))
+    known.remember("alice", pending("e1"))
+    assert known.get("alice", "e1") == EcgStatusRecord("e1", "done", {"n": 1}, None)
     assert known.get("bob", "e1") is None
-    known.remember("alice", "e2", PENDING)
+    known.remember("alice", pending("e2"))
     assert known.get("alice", "e1") is not None
-    known.remember("alice", "e3", PENDING)
+    known.remember("alice", pending("e3"))
     assert known.get("alice", "e2") is None, "the least recently used went"
     known.forget("alice", "e1")
     assert len(known) == 1
@@ -129,7 +131,7 @@ def test_the_hub_trusts_what_it_knows_only_while_its_feed_is_up() -> None:
     assert hub.known("alice", "e1") is None, "not before the feed is up"
     hub.resync()
     hub.publish(change("alice", "e1"))
-    assert hub.known("alice", "e1") == KnownStatus("done")
+    assert hub.known("alice", "e1") == EcgStatusRecord("e1", "done", None, None)
     hub.deleted("alice", "e1")
     assert hub.known("alice", "e1") is None
     hub.publish(change("alice", "e2"))

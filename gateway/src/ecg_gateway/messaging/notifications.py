@@ -11,12 +11,9 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from ecg_contracts.rest import Status
-
-from ecg_gateway.store.records import StatusChange
+from ecg_gateway.store.records import EcgStatusRecord, StatusChange
 
 MAX_QUEUED_PER_STREAM: Final = 1000
 KNOWN_STATUSES: Final = 20_000
@@ -27,16 +24,6 @@ class Resync:
 
 
 RESYNC: Final = Resync()
-
-
-@dataclass(frozen=True, slots=True)
-class KnownStatus:
-    status: Status
-    insights: dict[str, Any] | None = None
-    error: str | None = None
-
-
-PENDING: Final = KnownStatus("pending")
 
 
 class KnownStatuses:
@@ -51,19 +38,19 @@ class KnownStatuses:
 
     def __init__(self, capacity: int = KNOWN_STATUSES) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[tuple[str, str], KnownStatus] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], EcgStatusRecord] = OrderedDict()
 
-    def get(self, owner_id: str, ecg_id: str) -> KnownStatus | None:
+    def get(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
         key = (owner_id, ecg_id)
         known = self._entries.get(key)
         if known is not None:
             self._entries.move_to_end(key)
         return known
 
-    def remember(self, owner_id: str, ecg_id: str, known: KnownStatus) -> None:
+    def remember(self, owner_id: str, known: EcgStatusRecord) -> None:
         """A final status always wins; ``pending`` never replaces what is known already
         (a change may have arrived while its reader was on its way back)."""
-        key = (owner_id, ecg_id)
+        key = (owner_id, known.ecg_id)
         if known.status == "pending" and key in self._entries:
             return
         self._entries[key] = known
@@ -176,24 +163,20 @@ class StatusHub:
                     del self._subscriptions[owner_id]
 
     def publish(self, change: StatusChange) -> None:
-        self.remember(
-            change.owner_id,
-            change.ecg_id,
-            KnownStatus(change.status, change.insights, change.error),
-        )
+        self.remember(change.owner_id, change.as_status())
         for future in self._waiters.get((change.owner_id, change.ecg_id), ()):
             if not future.done():
                 future.set_result(change)
         for subscription in self._subscriptions.get(change.owner_id, ()):
             subscription.offer(change)
 
-    def known(self, owner_id: str, ecg_id: str) -> KnownStatus | None:
+    def known(self, owner_id: str, ecg_id: str) -> EcgStatusRecord | None:
         """What the feed says of this ECG; None when unknown or while the feed is down."""
         return self._known.get(owner_id, ecg_id) if self._feed_up else None
 
-    def remember(self, owner_id: str, ecg_id: str, known: KnownStatus) -> None:
+    def remember(self, owner_id: str, known: EcgStatusRecord) -> None:
         if self._feed_up:
-            self._known.remember(owner_id, ecg_id, known)
+            self._known.remember(owner_id, known)
 
     def deleted(self, owner_id: str, ecg_id: str) -> None:
         self._known.forget(owner_id, ecg_id)

@@ -76,6 +76,9 @@ class StatusChange:
     error: str | None
     event_id: str
 
+    def as_status(self) -> EcgStatusRecord:
+        return EcgStatusRecord(self.ecg_id, self.status, self.insights, self.error)
+
 
 @dataclass(frozen=True, slots=True)
 class EcgSummaryRecord:
