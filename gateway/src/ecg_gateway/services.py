@@ -238,10 +238,10 @@ class EcgService:
     async def delete(self, principal: Principal, ecg_id: str) -> None:
         """Every gateway (and any subscriber) learns of it, so none answers for it after."""
         ensure_may_use_ecgs(principal)
-        self._changes.deleted(principal.user_id, ecg_id)
-        if not await self._ecgs.delete(principal.user_id, ecg_id):
+        existed = await self._ecgs.delete(principal.user_id, ecg_id)
+        self._changes.deleted(principal.user_id, ecg_id)  # gone either way
+        if not existed:
             raise EcgNotFound(ecg_id)
-        self._changes.deleted(principal.user_id, ecg_id)
         try:
             await self._notifier.publish_deleted(
                 EcgDeleted(ecg_id=ecg_id, owner_id=principal.user_id)

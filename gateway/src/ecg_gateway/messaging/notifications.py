@@ -85,8 +85,7 @@ class Waiter:
 
 
 class Subscription:
-    def __init__(self, owner_id: str) -> None:
-        self.owner_id = owner_id
+    def __init__(self) -> None:
         self._queue: asyncio.Queue[StatusChange | Resync | None] = asyncio.Queue(
             MAX_QUEUED_PER_STREAM
         )
@@ -149,7 +148,7 @@ class StatusHub:
     @contextlib.contextmanager
     def subscribe(self, owner_id: str) -> Iterator[Subscription]:
         """Every change of this owner's ECGs, in arrival order."""
-        subscription = Subscription(owner_id)
+        subscription = Subscription()
         if self._closed:
             subscription.close()
         self._subscriptions.setdefault(owner_id, set()).add(subscription)
