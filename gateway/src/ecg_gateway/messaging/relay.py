@@ -38,6 +38,13 @@ REDISPATCH_AT_ONCE: Final = 8
 GiveUp = Callable[[str, str, str], Awaitable[object]]
 
 
+def cancelled_from_outside(error: BaseException) -> bool:
+    """True when this task itself is being cancelled. A confirm future cancelled by a
+    dropped connection raises CancelledError too; that one is a failed publish."""
+    task = asyncio.current_task()
+    return isinstance(error, asyncio.CancelledError) and task is not None and task.cancelling() > 0
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -90,8 +97,7 @@ class OutboxRelay:
                 log.info("dispatched", extra={"ecg_id": record.ecg_id, "attempt": 1})
                 return
             except (Exception, asyncio.CancelledError) as error:
-                task = asyncio.current_task()
-                if isinstance(error, asyncio.CancelledError) and task and task.cancelling():
+                if cancelled_from_outside(error):
                     raise
                 log.warning(
                     "publish failed; the outbox will retry",
@@ -164,11 +170,8 @@ class OutboxRelay:
                     await self.scan()
                     backoff = self._poll_s
                 except (Exception, asyncio.CancelledError) as error:
-                    task = asyncio.current_task()
-                    if isinstance(error, asyncio.CancelledError) and task and task.cancelling():
+                    if cancelled_from_outside(error):
                         raise
-                    # A confirm future cancelled by a dropped connection raises
-                    # CancelledError too; that must not end the relay.
                     self._scan_requested = True
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
                     log.warning(
