@@ -181,8 +181,7 @@ class Worker:
                 await self._retry_or_fail(message, event, error)
                 return
             await self._publish(
-                EcgAnalyzed(ecg_id=event.ecg_id, owner_id=event.owner_id, insights=insights),
-                events.ANALYZED,
+                EcgAnalyzed(ecg_id=event.ecg_id, owner_id=event.owner_id, insights=insights)
             )
             self.analyzed += 1
             log.info("analyzed", extra={"ecg_id": event.ecg_id})
@@ -234,14 +233,13 @@ class Worker:
         log.error("dead-lettering a message", extra={"reason": reason[:1000], "ids": ids})
         if ids is not None:
             await self._publish(
-                EcgAnalysisFailed(ecg_id=ids[0], owner_id=ids[1], reason=reason[:2000]),
-                events.ANALYSIS_FAILED,
+                EcgAnalysisFailed(ecg_id=ids[0], owner_id=ids[1], reason=reason[:2000])
             )
         await message.reject(requeue=False)
 
-    async def _publish(self, event: EcgAnalyzed | EcgAnalysisFailed, routing_key: str) -> None:
+    async def _publish(self, event: EcgAnalyzed | EcgAnalysisFailed) -> None:
         assert self._exchange is not None
         message = aio_pika.Message(
             event.model_dump_json().encode(), **events.message_properties(event)
         )
-        await self._exchange.publish(message, routing_key, timeout=PUBLISH_TIMEOUT_S)
+        await self._exchange.publish(message, events.routing_key(event), timeout=PUBLISH_TIMEOUT_S)
