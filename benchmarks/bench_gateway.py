@@ -93,6 +93,60 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _proc_stat(pid_dir: Path) -> tuple[str, int, float] | None:
+    try:
+        text = (pid_dir / "stat").read_text()
+    except OSError:
+        return None
+    head, tail = text.rsplit(")", 1)
+    fields = tail.split()
+    return head.split("(", 1)[1], int(fields[1]), (int(fields[11]) + int(fields[12]))
+
+
+def cpu_by_role(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of every live process, by role: a root process and its descendants
+    (``roots``), the store (FerretDB, PostgreSQL), the broker (Erlang), these clients, other.
+    Processes that already exited are not counted, so take differences over one phase."""
+    stats = {
+        int(d.name): stat
+        for d in Path("/proc").iterdir()
+        if d.name.isdigit() and (stat := _proc_stat(d)) is not None
+    }
+    role_of_root = {pid: role for role, pid in roots.items()}
+    role_of_root[os.getpid()] = "clients"
+    totals: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid, (comm, _, ticks) in stats.items():
+        role, walk = None, pid
+        for _ in range(16):
+            if walk in role_of_root:
+                role = role_of_root[walk]
+                break
+            parent = stats.get(walk)
+            if parent is None or parent[1] <= 1:
+                break
+            walk = parent[1]
+        if role is None:
+            role = (
+                "store"
+                if comm.startswith(("ferretdb", "postgres"))
+                else "broker"
+                if comm.startswith(("beam", "erl_", "epmd", "inet_gethost"))
+                else "other"
+            )
+        totals[role] = totals.get(role, 0.0) + ticks / tick
+    return totals
+
+
+def cpu_breakdown(before: dict[str, float], after: dict[str, float], ecgs: int) -> str:
+    """Milliseconds of CPU per ECG by role over a phase."""
+    roles = ["gateway", "analyzer", "store", "broker", "clients", "other"]
+    return ", ".join(
+        f"{role} {(after.get(role, 0.0) - before.get(role, 0.0)) / ecgs * 1000:.1f}"
+        for role in roles
+    )
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
@@ -216,7 +270,7 @@ async def analyzer_queue_declared(amqp_url: str, queue: str) -> None:
 async def measure(
     args: argparse.Namespace,
     base: str,
-    gateway_pid: int,
+    pids: dict[str, int],
     bodies: list[bytes],
     backend: str,
     stored: int,
@@ -252,11 +306,12 @@ async def measure(
             )
 
         # accepted: uploads only; then wait until they are all analyzed before the next phase
-        cpu_before = cpu_seconds(gateway_pid)
+        gateway_pid = pids["gateway"]
+        cpu_before, roles_before = cpu_seconds(gateway_pid), cpu_by_role(pids)
         elapsed = await run_clients(
             args.concurrency, args.ecgs, lambda i: client.upload(body("up", i))
         )
-        cpu = cpu_seconds(gateway_pid) - cpu_before
+        cpu, roles = cpu_seconds(gateway_pid) - cpu_before, cpu_by_role(pids)
         statuses = await asyncio.gather(
             *(client.until_done(f"up-{i}", wait=True) for i in range(args.ecgs))
         )
@@ -273,6 +328,7 @@ async def measure(
             )
         )
         print(f"  accepted: {args.ecgs / elapsed:.1f} ECGs/s", flush=True)
+        print(f"    CPU ms/ECG: {cpu_breakdown(roles_before, roles, args.ecgs)}", flush=True)
 
         for phase in ("poll", "wait"):
             latencies: list[float] = []
@@ -291,9 +347,9 @@ async def measure(
                 if status != "done":
                     failures.append(status)
 
-            cpu_before = cpu_seconds(gateway_pid)
+            cpu_before, roles_before = cpu_seconds(gateway_pid), cpu_by_role(pids)
             elapsed = await run_clients(args.concurrency, args.ecgs, upload_then_wait)
-            cpu = cpu_seconds(gateway_pid) - cpu_before
+            cpu, roles = cpu_seconds(gateway_pid) - cpu_before, cpu_by_role(pids)
             rows.append(
                 Row(
                     backend,
@@ -307,6 +363,7 @@ async def measure(
                 )
             )
             print(f"  {phase}: {args.ecgs / elapsed:.1f} ECGs/s end to end", flush=True)
+            print(f"    CPU ms/ECG: {cpu_breakdown(roles_before, roles, args.ecgs)}", flush=True)
     return rows
 
 
@@ -360,7 +417,10 @@ def run_stack(
             measure(
                 args,
                 f"http://127.0.0.1:{port}",
-                processes["ecg_gateway"].pid,
+                {
+                    "gateway": processes["ecg_gateway"].pid,
+                    "analyzer": processes["ecg_analyzer"].pid,
+                },
                 bodies,
                 backend,
                 stored,
