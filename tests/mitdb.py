@@ -1,7 +1,8 @@
-"""Minimal WFDB reader for the MIT-BIH record shipped in ``tests/data/mitdb``.
+"""Minimal WFDB reader and beat scoring for the MIT-BIH records in ``tests/data/mitdb``.
 
 Reads format 212 signals and MIT-format annotation files, enough to score the QRS
-detector against the reference beats without the ``wfdb`` package.
+detector against the reference beats without the ``wfdb`` package, and scores detections
+the way ANSI/AAMI EC57 does (150 ms matching window, ventricular flutter left out).
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ BEAT_CODES: dict[int, str] = {
 }
 
 _SKIP, _NUM, _SUB, _CHN, _AUX = 59, 60, 61, 62, 63
+_FLUTTER_ON, _FLUTTER_OFF = 32, 33  # "[" and "]"
+
+
+def record_names(directory: Path | None = None) -> list[str]:
+    """Every record with a header in the directory, in name order."""
+    return sorted(path.stem for path in (directory or MITDB_DIR).glob("*.hea"))
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class Record:
     signals: npt.NDArray[np.int16]  # shape (signals, samples)
     beat_samples: npt.NDArray[np.int64]
     beat_symbols: list[str]
+    flutter: tuple[tuple[int, int], ...] = ()
+    """Ventricular flutter episodes (first, last sample): EC57 scores no detection there."""
 
     def signal(self, name: str) -> npt.NDArray[np.int16]:
         selected: npt.NDArray[np.int16] = self.signals[self.signal_names.index(name)]
@@ -143,12 +152,15 @@ def load_record(name: str = "100", directory: Path = MITDB_DIR) -> Record:
         raise ValueError(f"checksum mismatch: {checksums} != {header.checksums}")
     annotation_samples, annotation_codes = read_annotations(directory / f"{name}.atr")
     is_beat = np.isin(annotation_codes, list(BEAT_CODES))
+    starts = annotation_samples[annotation_codes == _FLUTTER_ON].tolist()
+    ends = annotation_samples[annotation_codes == _FLUTTER_OFF].tolist()
     return Record(
         sampling_rate_hz=header.sampling_rate_hz,
         signal_names=header.signal_names,
         signals=signals,
         beat_samples=annotation_samples[is_beat],
         beat_symbols=[BEAT_CODES[int(code)] for code in annotation_codes[is_beat]],
+        flutter=tuple(zip(starts, ends, strict=True)),
     )
 
 
@@ -203,3 +215,59 @@ def match_beats(
         false_positives=len(detected_sorted) - matched,
         mean_absolute_error_s=(sum(errors) / matched / sampling_rate_hz) if matched else 0.0,
     )
+
+
+def outside(
+    samples: npt.NDArray[np.integer], excluded: tuple[tuple[int, int], ...]
+) -> npt.NDArray[np.int64]:
+    """The samples that lie in none of the ``excluded`` (first, last) intervals."""
+    kept = np.asarray(samples, dtype=np.int64)
+    for first, last in excluded:
+        kept = kept[(kept < first) | (kept > last)]
+    return kept
+
+
+def score_record(
+    detected: npt.NDArray[np.integer], record: Record, tolerance_s: float = 0.075
+) -> BeatMatch:
+    """EC57 beat-by-beat comparison: detections inside ventricular flutter are left out."""
+    return match_beats(
+        outside(detected, record.flutter),
+        record.beat_samples,
+        record.sampling_rate_hz,
+        tolerance_s,
+    )
+
+
+def longest_silent_gap_s(
+    detected: npt.NDArray[np.integer],
+    reference: npt.NDArray[np.integer],
+    sampling_rate_hz: float,
+    tolerance_s: float = 0.075,
+) -> float:
+    """The longest stretch without a detection in which reference beats went undetected.
+
+    Between consecutive detections (and the record's first and last beat), a stretch
+    counts when a reference beat lies inside it beyond the matching window; its length is
+    measured from the last detection (or first missed beat) to the next detection (or last
+    missed beat). 0 when no beat was missed.
+    """
+    beats = np.sort(np.asarray(reference, dtype=np.int64))
+    if beats.size == 0:
+        return 0.0
+    tolerance = tolerance_s * sampling_rate_hz
+    marks = np.sort(np.asarray(detected, dtype=np.int64))
+    bounds = np.concatenate(([beats[0] - tolerance - 1], marks, [beats[-1] + tolerance + 1]))
+    longest = 0.0
+    # Beats inside each gap between consecutive bounds, beyond the matching window.
+    position = np.searchsorted(bounds, beats, side="right")
+    for gap in np.unique(position):
+        if gap <= 0 or gap >= bounds.size:
+            continue
+        start, end = float(bounds[gap - 1]), float(bounds[gap])
+        inside = beats[(position == gap) & (beats > start + tolerance) & (beats < end - tolerance)]
+        if inside.size:
+            first = max(start, float(inside[0]) - tolerance) if gap == 1 else start
+            last = min(end, float(inside[-1]) + tolerance) if gap == bounds.size - 1 else end
+            longest = max(longest, (last - first) / sampling_rate_hz)
+    return longest
