@@ -47,7 +47,21 @@ class Insights(BaseModel):
     leads: list[LeadInsights] = Field(description="Per-lead statistics, in submission order.")
     sampling_rate_hz: float | None = Field(default=None, description="Sampling rate used (Hz).")
     duration_s: float | None = Field(default=None, description="Recording length (s).")
-    r_peak_lead: str | None = Field(default=None, description="Lead the R peaks were detected on.")
+    r_peak_lead: str | None = Field(
+        default=None,
+        description="The lead that supplied most R peaks (see `r_peak_leads`).",
+    )
+    r_peak_leads: list[str] | None = Field(
+        default=None,
+        description="Every lead that supplied R peaks, most first: each 10 s stretch takes "
+        "its beats from the lead on which they stand out most.",
+    )
+    unusable_s: list[tuple[float, float]] | None = Field(
+        default=None,
+        description="Stretches [start, end) in seconds where no lead gave trustworthy beats "
+        "(noise, flat, clipped): no R peaks are reported there, and heart rate, RR and HRV "
+        "leave them out (a note says how much).",
+    )
     r_peaks: list[int] | None = Field(
         default=None, description="Sample indices of the detected R peaks."
     )

@@ -8,10 +8,13 @@ import numpy as np
 import numpy.typing as npt
 from ecg_contracts.insights import Insights, LeadInsights
 
-from ecg_analyzer.insights.qrs import MIN_SAMPLING_RATE_HZ, detect_r_peaks
+from ecg_analyzer.insights.fusion import fuse_leads, intervals_outside, rhythm_lead_prior
+from ecg_analyzer.insights.qrs import MIN_SAMPLING_RATE_HZ, detect_lead
 from ecg_analyzer.insights.quality import NOISE_MIN_DURATION_S, LeadQuality, assess_leads
 from ecg_analyzer.insights.rhythm import Rhythm, rhythm_from_r_peaks
 from ecg_analyzer.insights.zero_crossings import count_zero_crossings
+
+MAX_FUSED_LEADS = 3
 
 
 def leads_insights(
@@ -45,23 +48,32 @@ def leads_insights(
     return insights, qualities
 
 
-def choose_r_peak_lead(qualities: Sequence[LeadQuality]) -> tuple[int | None, list[str]]:
-    """Index of the lead to detect R peaks on, and notes about the choice.
+def choose_r_peak_leads(qualities: Sequence[LeadQuality]) -> tuple[list[int], list[str]]:
+    """Indices of the leads to detect R peaks on, best first, and notes about the choice.
 
-    Among the leads without quality flags, the one whose power is most concentrated in
-    the QRS band (5-15 Hz) has the most prominent QRS complexes. If every lead is flagged,
-    the best non-flat one is used anyway and a note says so; flat leads carry no beats.
+    Up to ``MAX_FUSED_LEADS`` non-flat leads: those without quality flags first, then by how
+    concentrated their power is in the QRS band (5-15 Hz), where QRS complexes stand out.
+    Flat leads carry no beats; flagged leads are fused only when no clean lead is left.
     """
-    usable = [index for index, quality in enumerate(qualities) if quality.usable]
-    if usable:
-        return max(usable, key=lambda index: qualities[index].qrs_band_share), []
     not_flat = [index for index, quality in enumerate(qualities) if not quality.flat_line]
     if not not_flat:
-        return None, [
-            "every lead is a flat line: no R peaks, heart-rate and rhythm fields are null"
-        ]
-    chosen = max(not_flat, key=lambda index: qualities[index].qrs_band_share)
-    return chosen, ["every lead has a quality flag: R peaks come from a flagged lead"]
+        return [], ["every lead is a flat line: no R peaks, heart-rate and rhythm fields are null"]
+    ranked = sorted(
+        not_flat,
+        key=lambda index: (qualities[index].usable, qualities[index].qrs_band_share),
+        reverse=True,
+    )[:MAX_FUSED_LEADS]
+    if not any(qualities[index].usable for index in ranked):
+        return ranked, ["every lead has a quality flag: R peaks come from flagged leads"]
+    return ranked, []
+
+
+def unusable_note(unusable_s: float, duration_s: float) -> str:
+    return (
+        f"{unusable_s:.1f} s of {duration_s:.1f} s had no lead with trustworthy beats (noise, "
+        "flat or clipped): no R peaks are reported there, and heart rate, RR and HRV leave "
+        "it out"
+    )
 
 
 def compute_insights(
@@ -85,29 +97,55 @@ def compute_insights(
             "for them (false)"
         )
     r_peak_lead: str | None = None
+    r_peak_leads: list[str] | None = None
     r_peaks: list[int] | None = None
+    unusable_s: list[tuple[float, float]] | None = None
     rhythm = Rhythm()
-    chosen: int | None = None
+    chosen: list[int] = []
     if sampling_rate_hz < MIN_SAMPLING_RATE_HZ:
         notes.append(
             f"sampling rate below {MIN_SAMPLING_RATE_HZ:g} Hz is too low to detect QRS "
             "complexes: R-peak, heart-rate and rhythm fields are null"
         )
     else:
-        chosen, choice_notes = choose_r_peak_lead(qualities)
+        chosen, choice_notes = choose_r_peak_leads(qualities)
         notes.extend(choice_notes)
-    if chosen is not None:
-        r_peak_lead, signal = arrays[chosen]
-        peaks = detect_r_peaks(signal, sampling_rate_hz)
-        r_peaks = peaks.tolist()
-        rhythm = rhythm_from_r_peaks(peaks, sampling_rate_hz)
+    duration = max(signal.size for _, signal in arrays)
+    if chosen:
+        fused = fuse_leads(
+            [detect_lead(arrays[index][1], sampling_rate_hz) for index in chosen],
+            duration,
+            sampling_rate_hz,
+            [rhythm_lead_prior(arrays[index][0]) for index in chosen],
+        )
+        counts = fused.beats_per_lead
+        supplying = sorted(
+            (rank for rank, count in enumerate(counts) if count), key=lambda r: (-counts[r], r)
+        )
+        r_peak_leads = [arrays[chosen[rank]][0] for rank in supplying]
+        r_peak_lead = r_peak_leads[0] if r_peak_leads else arrays[chosen[0]][0]
+        r_peaks = fused.r_peaks.tolist()
+        unusable_s = [
+            (start / sampling_rate_hz, end / sampling_rate_hz) for start, end in fused.unusable
+        ]
+        rhythm = rhythm_from_r_peaks(
+            fused.r_peaks, sampling_rate_hz, intervals_outside(fused.r_peaks, fused.unusable)
+        )
+        if unusable_s:
+            notes.append(
+                unusable_note(
+                    sum(end - start for start, end in unusable_s), duration / sampling_rate_hz
+                )
+            )
         notes.extend(rhythm.notes)
     return Insights(
         leads=lead_results,
         sampling_rate_hz=sampling_rate_hz,
-        duration_s=max(signal.size for _, signal in arrays) / sampling_rate_hz,
+        duration_s=duration / sampling_rate_hz,
         r_peak_lead=r_peak_lead,
+        r_peak_leads=r_peak_leads,
         r_peaks=r_peaks,
+        unusable_s=unusable_s,
         heart_rate_bpm=rhythm.heart_rate_bpm,
         heart_rate_min_bpm=rhythm.heart_rate_min_bpm,
         heart_rate_max_bpm=rhythm.heart_rate_max_bpm,

@@ -16,6 +16,7 @@ the R wave is then located on the full-rate signal.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -33,6 +34,8 @@ SEARCH_BACK_RR_FACTOR = 1.66
 R_SEARCH_S = 0.075
 R_REFINE_S = 0.020
 RR_HISTORY = 8
+DEFAULT_RR_S = 1.0
+BASELINE_S = 0.250
 DETECTION_RATE_HZ = 150.0
 # The 15 Hz band edge needs the Nyquist frequency well above it.
 MIN_SAMPLING_RATE_HZ = 50.0
@@ -85,15 +88,14 @@ def _zero_phase_bandpass(signal: FloatArray, sampling_rate_hz: float) -> FloatAr
     return filtered
 
 
-def qrs_bandpass(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> FloatArray:
-    """QRS-band (5-15 Hz) zero-phase filtered signal at the detection rate.
+def decimate(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> FloatArray:
+    """The signal box-averaged down to the detection rate, relative to its first sample.
 
     The box average of :func:`decimation_factor` samples is the anti-alias filter: its
     first null sits at the detection rate, where the band-pass rejects anything folded.
-    The band-pass removes baseline, P/T waves and mains hum.
+    Relative to the first sample, a constant signal is exactly zero after filtering.
     """
-    # Relative to the first sample, a constant signal is exactly zero after filtering.
-    as_float = np.asarray(signal, dtype=np.float64)
+    as_float: FloatArray = np.asarray(signal, dtype=np.float64)
     as_float = as_float - as_float[0]
     factor = decimation_factor(sampling_rate_hz)
     if factor > 1:
@@ -102,7 +104,16 @@ def qrs_bandpass(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Flo
         for offset in range(1, factor):
             summed += as_float[offset:usable:factor]
         as_float = summed / factor
-    return _zero_phase_bandpass(as_float, float(sampling_rate_hz) / factor)
+    return as_float
+
+
+def qrs_bandpass(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> FloatArray:
+    """QRS-band (5-15 Hz) zero-phase filtered signal at the detection rate.
+
+    The band-pass removes baseline, P/T waves and mains hum.
+    """
+    factor = decimation_factor(sampling_rate_hz)
+    return _zero_phase_bandpass(decimate(signal, sampling_rate_hz), sampling_rate_hz / factor)
 
 
 def _samples(seconds: float, sampling_rate_hz: float) -> int:
@@ -152,11 +163,14 @@ def _classify_peaks(
     ``NPKI + 0.25 (SPKI - NPKI)`` and outside the refractory period. A peak within 360 ms
     of the previous QRS whose slope is under half of that QRS's is a T wave. When no QRS
     came for 1.66 mean RR (of the last 8), the largest skipped peak above half the
-    threshold is taken back as a QRS. One Python step per MWI peak, a few per second.
+    threshold is taken back as a QRS. When even that finds nothing, both levels halve
+    for every further 1.66 RR of silence, so an artefact that inflated them (or a drop in
+    amplitude) cannot silence the detector for long. One Python step per MWI peak.
     """
     refractory = _samples(REFRACTORY_S, sampling_rate_hz)
     t_wave_window = _samples(T_WAVE_WINDOW_S, sampling_rate_hz)
     learning_block = _samples(LEARNING_BLOCK_S, sampling_rate_hz)
+    first_gap = _samples(SEARCH_BACK_RR_FACTOR * DEFAULT_RR_S, sampling_rate_hz)
 
     # Learning phase: the median over 2 s blocks of the block maximum is a typical QRS
     # peak, robust to a few artefacts; half the mean integral stands for the noise level.
@@ -174,19 +188,21 @@ def _classify_peaks(
 
     qrs: list[int] = []
     recent_rr: deque[int] = deque(maxlen=RR_HISTORY)
-    last_qrs = -integral.size - t_wave_window
+    last_qrs = -t_wave_window
     last_slope = 0.0
-    missed_beat_gap = float("inf")
+    missed_beat_gap = float(first_gap)
+    halvings = 0  # threshold halvings since the last QRS
     skipped: list[int] = []  # peaks classified as noise since the last QRS
 
     def accept(index: int) -> None:
-        nonlocal last_qrs, last_slope, missed_beat_gap
+        nonlocal last_qrs, last_slope, missed_beat_gap, halvings
         if qrs:
             recent_rr.append(positions[index] - last_qrs)
             missed_beat_gap = SEARCH_BACK_RR_FACTOR * sum(recent_rr) / len(recent_rr)
         qrs.append(positions[index])
         last_qrs = positions[index]
         last_slope = slopes[index]
+        halvings = 0
 
     def search_back(until: int) -> None:
         """Recover missed beats while the gap since the last QRS is too long."""
@@ -210,9 +226,19 @@ def _classify_peaks(
             accept(best)
             skipped = [index for index in skipped if index > best]
 
+    def recover(until: int) -> None:
+        """Search back; while still silent, halve the levels once per overdue gap."""
+        nonlocal signal_level, noise_level, halvings
+        search_back(until)
+        while until - last_qrs > (halvings + 2) * missed_beat_gap:
+            signal_level *= 0.5
+            noise_level *= 0.5
+            halvings += 1
+            search_back(until)
+
     for index, position in enumerate(positions):
         if position - last_qrs > missed_beat_gap:
-            search_back(position)
+            recover(position)
         height = heights[index]
         since_last = position - last_qrs
         if (
@@ -226,47 +252,78 @@ def _classify_peaks(
         else:
             noise_level = 0.125 * height + 0.875 * noise_level
             skipped.append(index)
-    search_back(integral.size)
+    recover(integral.size)
     return qrs
+
+
+def _window_medians(values: FloatArray, centres: IndexArray, half_width: int) -> FloatArray:
+    """Median of ``values`` within ``centres +- half_width``, row by row."""
+    medians: FloatArray = np.median(
+        values[_window_indices(centres, half_width, values.size)], axis=1
+    )
+    return medians
 
 
 def _locate_r_waves(
     signal: npt.NDArray[np.number],
     sampling_rate_hz: float,
-    bandpassed: FloatArray,
+    decimated: FloatArray,
     qrs_centres: IndexArray,
 ) -> IndexArray:
-    """Move each QRS centre (detection-rate index) onto its R wave in ``signal``.
+    """Move each QRS centre (detection-rate index) onto its own R wave in ``signal``.
 
-    The R wave is the lead's dominant deflection: its polarity is the majority sign of
-    the largest band-passed deflection per beat. Each beat takes that polarity's
-    band-passed extreme within +-75 ms, then the full-rate signal's extreme within
-    +-20 ms of it (the baseline is flat over so short a span, so the extreme is the
-    largest deviation from it).
+    Beat by beat, the R wave is the QRS's dominant deflection, up or down: the sample
+    within +-75 ms that lies furthest from the local baseline (the median over +-250 ms,
+    which the QRS is too short to move), found on the decimated signal, then refined on
+    the full-rate signal within +-20 ms with that beat's polarity. Paced, ventricular and
+    bundle-branch-block beats each get their own polarity.
     """
     factor = decimation_factor(sampling_rate_hz)
-    search = _samples(R_SEARCH_S, sampling_rate_hz / factor)
+    detection_rate_hz = sampling_rate_hz / factor
+    search = _samples(R_SEARCH_S, detection_rate_hz)
     refine = _samples(R_REFINE_S, sampling_rate_hz)
-    highest = _window_extreme(bandpassed, qrs_centres, search, largest=True)
-    lowest = _window_extreme(bandpassed, qrs_centres, search, largest=False)
-    positive_wins = bandpassed[highest] >= -bandpassed[lowest]
-    positive = 2 * int(np.count_nonzero(positive_wins)) >= positive_wins.size
-    coarse = (highest if positive else lowest) * factor + factor // 2
-    return _window_extreme(signal, coarse, refine, largest=positive)
+    baseline = _window_medians(decimated, qrs_centres, _samples(BASELINE_S, detection_rate_hz))
+    indices = _window_indices(qrs_centres, search, decimated.size)
+    deviation = decimated[indices] - baseline[:, None]
+    rows = np.arange(qrs_centres.size)
+    choice = np.abs(deviation).argmax(axis=1)
+    polarity = np.where(deviation[rows, choice] >= 0, 1.0, -1.0)
+    coarse = indices[rows, choice] * factor + factor // 2
+    full = _window_indices(coarse, refine, np.asarray(signal).size)
+    signed = np.asarray(signal, dtype=np.float64)[full] * polarity[:, None]
+    located: IndexArray = full[rows, signed.argmax(axis=1)]
+    return located
 
 
-def detect_r_peaks(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> IndexArray:
-    """Sample indices of the R peaks of one ECG lead, ascending.
+@dataclass(frozen=True)
+class LeadDetection:
+    """One lead's beats, and what fusing several leads needs to judge them."""
+
+    r_peaks: IndexArray  # full-rate sample indices, ascending
+    qrs_centres: IndexArray  # detection-rate indices of the same beats
+    integral: FloatArray  # the moving-window integral, at the detection rate
+    factor: int  # full-rate samples per detection-rate sample
+
+
+def _empty_detection(factor: int) -> LeadDetection:
+    empty = np.empty(0, dtype=np.int64)
+    return LeadDetection(empty, empty, np.zeros(0), factor)
+
+
+def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> LeadDetection:
+    """The beats of one ECG lead, with the integral they were found on.
 
     Validated from 125 Hz to 2000 Hz; below ``MIN_SAMPLING_RATE_HZ`` it refuses.
     """
     if sampling_rate_hz < MIN_SAMPLING_RATE_HZ:
         raise ValueError(f"QRS detection needs at least {MIN_SAMPLING_RATE_HZ} Hz")
     samples = np.asarray(signal)
+    factor = decimation_factor(sampling_rate_hz)
     if samples.size < _samples(2 * REFRACTORY_S, sampling_rate_hz):
-        return np.empty(0, dtype=np.int64)
-    filtered = qrs_bandpass(samples, sampling_rate_hz)
-    detection_rate_hz = sampling_rate_hz / decimation_factor(sampling_rate_hz)
+        return _empty_detection(factor)
+    detection_rate_hz = sampling_rate_hz / factor
+    decimated = decimate(samples, sampling_rate_hz)
+    filtered = _zero_phase_bandpass(decimated, detection_rate_hz)
 
     slope = np.zeros_like(filtered)
     np.subtract(filtered[2:], filtered[:-2], out=slope[1:-1])
@@ -274,7 +331,7 @@ def detect_r_peaks(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> I
         np.square(slope), _samples(INTEGRATION_WINDOW_S, detection_rate_hz)
     )
     if not np.any(integral > 0):
-        return np.empty(0, dtype=np.int64)
+        return _empty_detection(factor)
 
     peak_positions, _ = sps.find_peaks(integral, distance=_samples(REFRACTORY_S, detection_rate_hz))
     # Within half a window of either end the integral sees a truncated, filter-edge
@@ -294,5 +351,16 @@ def detect_r_peaks(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> I
         dtype=np.int64,
     )
     if qrs_centres.size == 0:
-        return qrs_centres
-    return np.unique(_locate_r_waves(samples, sampling_rate_hz, filtered, qrs_centres))
+        return LeadDetection(qrs_centres, qrs_centres, integral, factor)
+    r_peaks = _locate_r_waves(samples, sampling_rate_hz, decimated, qrs_centres)
+    # Two centres can settle on one R wave; keep each R wave once, in time order.
+    r_peaks, first = np.unique(r_peaks, return_index=True)
+    return LeadDetection(r_peaks, qrs_centres[first], integral, factor)
+
+
+def detect_r_peaks(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> IndexArray:
+    """Sample indices of the R peaks of one ECG lead, ascending.
+
+    Validated from 125 Hz to 2000 Hz; below ``MIN_SAMPLING_RATE_HZ`` it refuses.
+    """
+    return detect_lead(signal, sampling_rate_hz).r_peaks

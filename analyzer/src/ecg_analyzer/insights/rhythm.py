@@ -53,10 +53,16 @@ def normal_intervals(rr_ms: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     return normal
 
 
-def rhythm_from_r_peaks(r_peaks: npt.NDArray[np.integer], sampling_rate_hz: float) -> Rhythm:
+def rhythm_from_r_peaks(
+    r_peaks: npt.NDArray[np.integer],
+    sampling_rate_hz: float,
+    usable_intervals: npt.NDArray[np.bool_] | None = None,
+) -> Rhythm:
     """Rate, RR and HRV statistics; fields that need more beats are null, with a note.
 
-    Standard deviations are population ones (``ddof=0``), like the leads' ``std``.
+    ``usable_intervals`` (one per pair of consecutive peaks) leaves out RR intervals that
+    span a stretch where beats could not be trusted. Standard deviations are population
+    ones (``ddof=0``), like the leads' ``std``.
     """
     if r_peaks.size < 2:
         return Rhythm(
@@ -66,6 +72,15 @@ def rhythm_from_r_peaks(r_peaks: npt.NDArray[np.integer], sampling_rate_hz: floa
             ]
         )
     rr_ms = np.diff(r_peaks).astype(np.float64) * (1000.0 / sampling_rate_hz)
+    if usable_intervals is not None:
+        rr_ms = rr_ms[usable_intervals]
+        if rr_ms.size == 0:
+            return Rhythm(
+                notes=[
+                    "no RR interval between trustworthy beats: heart-rate, RR, HRV and rhythm "
+                    "fields are null"
+                ]
+            )
     rr_mean_ms = float(rr_ms.mean())
     heart_rate_bpm = 60000.0 / rr_mean_ms
     notes: list[str] = []
