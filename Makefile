@@ -5,7 +5,7 @@ UV ?= uv
 GATEWAY_PORT ?= 8000
 
 .PHONY: install run test test-tools test-unit test-integration test-e2e lint format clean services services-down \
-        asyncapi bench-analyzer bench-gateway docker-build docker-run docker-down
+        asyncapi bench-analyzer bench-gateway validate docker-build docker-run docker-down
 
 install: ## Install uv (when missing) and every workspace dependency from the lock file
 	@command -v $(UV) >/dev/null || $(PYTHON) -m pip install --quiet uv
@@ -52,6 +52,9 @@ asyncapi: install ## Regenerate contracts/asyncapi.yaml from the models
 
 bench-analyzer: install ## Analyzer speed, side by side with NeuroKit2 (see benchmarks/)
 	$(UV) run --no-sync python benchmarks/bench_analyzer.py
+
+validate: install ## QRS detection and heart rate on the 25 MIT-BIH records, next to NeuroKit2 and WFDB xqrs (VALIDATE_ARGS="--detectors ours --records 100,101")
+	$(UV) run --no-sync python benchmarks/validate_mitdb.py $(VALIDATE_ARGS)
 
 bench-gateway: install ## Stack throughput: accepted/s, end to end/s (polling and ?wait= clients), 0 and 10,000 stored
 	$(UV) run --no-sync python benchmarks/bench_gateway.py $(BENCH_ARGS)

@@ -244,15 +244,19 @@ def longest_silent_gap_s(
     reference: npt.NDArray[np.integer],
     sampling_rate_hz: float,
     tolerance_s: float = 0.075,
+    excluded: tuple[tuple[int, int], ...] = (),
 ) -> float:
     """The longest stretch without a detection in which reference beats went undetected.
 
     Between consecutive detections (and the record's first and last beat), a stretch
     counts when a reference beat lies inside it beyond the matching window; its length is
     measured from the last detection (or first missed beat) to the next detection (or last
-    missed beat). 0 when no beat was missed.
+    missed beat). 0 when no beat was missed. Stretches in ``excluded`` (flagged unusable by
+    the detector) are not silence: their beats are left out and their edges end a gap.
     """
-    beats = np.sort(np.asarray(reference, dtype=np.int64))
+    beats = outside(np.sort(np.asarray(reference, dtype=np.int64)), excluded)
+    edges = [edge for span in excluded for edge in span]
+    detected = np.concatenate((np.asarray(detected, dtype=np.int64), np.asarray(edges, np.int64)))
     if beats.size == 0:
         return 0.0
     tolerance = tolerance_s * sampling_rate_hz

@@ -6,7 +6,8 @@ of the same ECG usually stays readable. So the record is cut into stretches of
 above the integral's background there), and the leads are ranked by their median score,
 cut down when a lead finds fewer beats than another (see :func:`lead_preference`).
 Each stretch takes its beats from the highest-ranked lead that scores at least
-``TRUST_MIN_SCORE`` there: a lead that is good overall is kept wherever it is trustworthy,
+``TRUST_MIN_SCORE`` there and is not silent for over ``SILENT_S`` in it (when every
+trustworthy lead is, the pause is real): a lead that is good overall is kept wherever it is trustworthy,
 since switching leads on a small score difference costs more beats at the seams than it
 saves. Where no lead reaches the threshold the stretch is reported as unusable and its
 detections are dropped rather than guessed at.
@@ -32,6 +33,7 @@ STITCH_OVERLAP_S = 0.15
 # Between beats: at 180 bpm the integral is high for over half of every cycle.
 BACKGROUND_PERCENTILE = 20.0
 COUNT_PENALTY_POWER = 4
+SILENT_S = 2.0
 RHYTHM_LEAD_PRIORS = {"II": 2.0, "MLII": 2.0, "V5": 1.5, "I": 1.5}
 
 IndexArray = npt.NDArray[np.int64]
@@ -69,6 +71,23 @@ def stretch_scores(detection: LeadDetection, starts: IndexArray, length: int) ->
             continue
         scores.append(float(np.median(integral[centres])) / background)
     return scores
+
+
+def longest_silences(r_peaks: IndexArray, starts: IndexArray, length: int, end: int) -> IndexArray:
+    """Per stretch, the longest interval without a beat of this lead that overlaps it."""
+    bounds = np.concatenate(([0], r_peaks, [end]))
+    gaps = np.diff(bounds)
+    # Interval i runs from bounds[i] to bounds[i + 1]; those overlapping [start, start+length).
+    first = np.searchsorted(bounds, starts, side="right") - 1
+    last = np.searchsorted(bounds, np.minimum(starts + length, end), side="left") - 1
+    longest = np.asarray(
+        [
+            int(gaps[a : max(a, b) + 1].max())
+            for a, b in zip(first.tolist(), last.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    return longest
 
 
 def rhythm_lead_prior(name: str) -> float:
@@ -123,7 +142,20 @@ def fuse_leads(
     preference = np.argsort(-lead_preference(detections, scores, starts, weights), kind="stable")
     trustworthy = scores[preference] >= TRUST_MIN_SCORE
     trusted: npt.NDArray[np.bool_] = np.asarray(trustworthy.any(axis=0), dtype=bool)
-    best = preference[trustworthy.argmax(axis=0)]
+    # A lead silent for longer than SILENT_S in a stretch lost its beats there (contact,
+    # saturation) unless every trustworthy lead is: then it is a real pause.
+    silent_limit = round(SILENT_S * sampling_rate_hz)
+    silent = np.asarray(
+        [
+            longest_silences(detections[lead].r_peaks, starts, length, number_of_samples)
+            > silent_limit
+            for lead in preference.tolist()
+        ]
+    )
+    covering = trustworthy & ~silent
+    best = preference[
+        np.where(covering.any(axis=0), covering.argmax(axis=0), trustworthy.argmax(axis=0))
+    ]
     overlap = round(STITCH_OVERLAP_S * sampling_rate_hz)
 
     positions: list[int] = []

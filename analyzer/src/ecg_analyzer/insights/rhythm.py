@@ -20,6 +20,13 @@ PNN_THRESHOLD_MS = 50.0
 REGULAR_MAX_DEVIATION = 0.15
 REGULAR_MIN_SHARE = 0.90
 REGULAR_MIN_INTERVALS = 3
+# Premature beats rarely come before half the usual RR; more than a few such intervals
+# point at extra detections (P or T waves, artefacts) rather than at the heart.
+SHORT_RR_FRACTION = 0.5
+SHORT_RR_MAX_SHARE = 0.02
+# Likewise an RR near twice the usual is a pause or a missed beat, rarely more than a few.
+LONG_RR_FRACTION = 1.8
+LONG_RR_MAX_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,19 @@ def rhythm_from_r_peaks(
     else:
         notes.append(f"fewer than {REGULAR_MIN_INTERVALS} RR intervals: rhythm regularity is null")
 
+    short = int(np.count_nonzero(rr_ms < SHORT_RR_FRACTION * float(np.median(rr_ms))))
+    if short > SHORT_RR_MAX_SHARE * rr_ms.size:
+        notes.append(
+            f"{short} of {rr_ms.size} RR intervals are under half the median RR: some "
+            "detections may be tall P or T waves or artefacts, which would inflate the heart "
+            "rate"
+        )
+    long = int(np.count_nonzero(rr_ms > LONG_RR_FRACTION * float(np.median(rr_ms))))
+    if long > LONG_RR_MAX_SHARE * rr_ms.size:
+        notes.append(
+            f"{long} of {rr_ms.size} RR intervals are over {LONG_RR_FRACTION:g} times the "
+            "median RR: pauses, or beats too small to detect, which would lower the heart rate"
+        )
     return Rhythm(
         heart_rate_bpm=heart_rate_bpm,
         heart_rate_min_bpm=60000.0 / float(rr_ms.max()),
