@@ -1,15 +1,27 @@
-"""The WFDB reader and the QRS detector's accuracy on MIT-BIH record 100."""
+"""The WFDB reader, and beat detection and insights on the 25 MIT-BIH records."""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from ecg_analyzer.insights import compute_insights
 from ecg_analyzer.insights.qrs import detect_r_peaks
+from ecg_analyzer.insights.rhythm import rhythm_from_r_peaks
+from ecg_contracts.insights import Insights
 
-from tests.mitdb import Record, decode_format_212, load_record, match_beats
+from tests.mitdb import (
+    BeatMatch,
+    Record,
+    decode_format_212,
+    load_record,
+    longest_silent_gap_s,
+    match_beats,
+    record_names,
+    score_record,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +84,123 @@ def test_insights_of_whole_record(record: Record) -> None:
     assert insights.tachycardia is False
     # Sinus rhythm with 34 premature beats in 30 minutes: regular underlying rhythm.
     assert insights.rhythm_regular is True
+
+
+# --- The 25 records (issue 9): floors at the figures reached, so a regression fails ---------
+# `make validate` prints the per-record table; the issue's targets that are not reached yet
+# (99.8 % Se/+P, second lead 98 %, no silent gap over 2 s) are stated in the README.
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    record: Record
+    primary_peaks: np.ndarray
+    second_peaks: np.ndarray
+    insights: Insights
+
+
+def primary_lead(record: Record) -> str:
+    return "MLII" if "MLII" in record.signal_names else "V5"
+
+
+@pytest.fixture(scope="module")
+def all_records() -> list[RecordResult]:
+    results = []
+    for name in record_names():
+        record = load_record(name)
+        primary = primary_lead(record)
+        second = next(lead for lead in record.signal_names if lead != primary)
+        results.append(
+            RecordResult(
+                record,
+                detect_r_peaks(record.signal(primary), record.sampling_rate_hz),
+                detect_r_peaks(record.signal(second), record.sampling_rate_hz),
+                compute_insights(
+                    [(lead, record.signal(lead)) for lead in record.signal_names],
+                    record.sampling_rate_hz,
+                ),
+            )
+        )
+    return results
+
+
+def gross(matches: list[BeatMatch]) -> tuple[float, float, float]:
+    tp = sum(m.true_positives for m in matches)
+    fn = sum(m.false_negatives for m in matches)
+    fp = sum(m.false_positives for m in matches)
+    error = sum(m.mean_absolute_error_s * m.true_positives for m in matches) / tp
+    return tp / (tp + fn), tp / (tp + fp), error
+
+
+def unusable_samples(result: RecordResult) -> tuple[tuple[int, int], ...]:
+    rate = result.record.sampling_rate_hz
+    return tuple(
+        (round(start * rate), round(end * rate)) for start, end in result.insights.unusable_s or []
+    )
+
+
+def test_the_25_records_are_there() -> None:
+    assert len(record_names()) == 25
+
+
+def test_primary_lead_gross(all_records: list[RecordResult]) -> None:
+    se, ppv, error = gross([score_record(r.primary_peaks, r.record) for r in all_records])
+    assert (se, ppv) >= (0.9935, 0.9940), (se, ppv)
+    assert error <= 0.004
+
+
+def test_insights_gross(all_records: list[RecordResult]) -> None:
+    """All leads fused: as good as the primary lead alone, and never silent for long."""
+    peaks = [np.asarray(r.insights.r_peaks or [], dtype=np.int64) for r in all_records]
+    se, ppv, error = gross(
+        [score_record(p, r.record) for p, r in zip(peaks, all_records, strict=True)]
+    )
+    assert se >= 0.9930, se
+    assert ppv >= 0.9940, ppv
+    assert error <= 0.0045, error
+
+
+def test_insights_never_silent_for_long_outside_flagged_stretches(
+    all_records: list[RecordResult],
+) -> None:
+    gaps = [
+        longest_silent_gap_s(
+            np.asarray(r.insights.r_peaks or [], dtype=np.int64),
+            r.record.beat_samples,
+            r.record.sampling_rate_hz,
+            excluded=unusable_samples(r),
+        )
+        for r in all_records
+    ]
+    assert max(gaps) <= 2.5, gaps
+
+
+def test_a_lead_recovers_after_an_artefact(all_records: list[RecordResult]) -> None:
+    """Every lead of every record, alone: never silent for minutes (209 V1 was for 351 s)."""
+    for result in all_records:
+        for peaks in (result.primary_peaks, result.second_peaks):
+            gap = longest_silent_gap_s(
+                peaks, result.record.beat_samples, result.record.sampling_rate_hz
+            )
+            assert gap <= 12.0, (result.record, gap)
+
+
+def test_heart_rate_within_2_bpm_or_noted(all_records: list[RecordResult]) -> None:
+    for result in all_records:
+        reference = rhythm_from_r_peaks(
+            result.record.beat_samples, result.record.sampling_rate_hz
+        ).heart_rate_bpm
+        rate = result.insights.heart_rate_bpm
+        assert reference is not None
+        assert rate is None or abs(rate - reference) <= 2.0 or result.insights.notes, (
+            result.record.signal_names,
+            rate,
+            reference,
+        )
+
+
+def test_the_rhythm_lead_is_preferred(all_records: list[RecordResult]) -> None:
+    """MLII (V5 on 102 and 104) supplies most beats, except where another lead is clearly
+    better: 201's V1 has taller QRS complexes than its MLII."""
+    chosen = [r.insights.r_peak_lead == primary_lead(r.record) for r in all_records]
+    assert sum(chosen) >= 24, [r.insights.r_peak_leads for r in all_records]

@@ -35,6 +35,9 @@ R_SEARCH_S = 0.075
 R_REFINE_S = 0.020
 RR_HISTORY = 8
 DEFAULT_RR_S = 1.0
+# A peak moves the levels as if it were at most this many times the signal level: an
+# artefact many times the QRS would otherwise hold the threshold above the beats for long.
+LEVEL_UPDATE_CAP = 3.0
 BASELINE_S = 0.250
 DETECTION_RATE_HZ = 150.0
 # The 15 Hz band edge needs the Nyquist frequency well above it.
@@ -95,16 +98,19 @@ def decimate(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> FloatAr
     first null sits at the detection rate, where the band-pass rejects anything folded.
     Relative to the first sample, a constant signal is exactly zero after filtering.
     """
-    as_float: FloatArray = np.asarray(signal, dtype=np.float64)
-    as_float = as_float - as_float[0]
+    samples = np.asarray(signal)
     factor = decimation_factor(sampling_rate_hz)
     if factor > 1:
-        usable = as_float.size // factor * factor
-        summed = as_float[0:usable:factor].copy()
+        # Converting the strided slices, not the whole signal, saves a full-rate copy.
+        usable = samples.size // factor * factor
+        decimated: FloatArray = samples[0:usable:factor].astype(np.float64)
         for offset in range(1, factor):
-            summed += as_float[offset:usable:factor]
-        as_float = summed / factor
-    return as_float
+            decimated += samples[offset:usable:factor]
+        decimated /= factor
+    else:
+        decimated = samples.astype(np.float64)
+    decimated -= float(samples[0])
+    return decimated
 
 
 def qrs_bandpass(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> FloatArray:
@@ -164,8 +170,9 @@ def _classify_peaks(
     of the previous QRS whose slope is under half of that QRS's is a T wave. When no QRS
     came for 1.66 mean RR (of the last 8), the largest skipped peak above half the
     threshold is taken back as a QRS. When even that finds nothing, both levels halve
-    for every further 1.66 RR of silence, so an artefact that inflated them (or a drop in
-    amplitude) cannot silence the detector for long. One Python step per MWI peak.
+    for every further 1.66 RR of silence, and no peak moves a level as if it were over
+    ``LEVEL_UPDATE_CAP`` times the signal level, so an artefact (or a drop in amplitude)
+    cannot silence the detector for long. One Python step per MWI peak.
     """
     refractory = _samples(REFRACTORY_S, sampling_rate_hz)
     t_wave_window = _samples(T_WAVE_WINDOW_S, sampling_rate_hz)
@@ -173,14 +180,15 @@ def _classify_peaks(
     first_gap = _samples(SEARCH_BACK_RR_FACTOR * DEFAULT_RR_S, sampling_rate_hz)
 
     # Learning phase: the median over 2 s blocks of the block maximum is a typical QRS
-    # peak, robust to a few artefacts; half the mean integral stands for the noise level.
+    # peak, robust to a few artefacts; half the mean integral (clipped at that peak, so an
+    # artefact cannot inflate it) stands for the noise level.
     blocks = integral.size // learning_block
     if blocks >= 1:
         block_maxima = integral[: blocks * learning_block].reshape(blocks, -1).max(axis=1)
         signal_level = float(np.median(block_maxima))
     else:
         signal_level = float(integral.max())
-    noise_level = 0.5 * float(integral.mean())
+    noise_level = 0.5 * float(np.minimum(integral, signal_level).mean())
 
     positions: list[int] = peak_positions.tolist()
     heights: list[float] = peak_heights.tolist()
@@ -230,6 +238,8 @@ def _classify_peaks(
         """Search back; while still silent, halve the levels once per overdue gap."""
         nonlocal signal_level, noise_level, halvings
         search_back(until)
+        if until - last_qrs <= missed_beat_gap:
+            return
         while until - last_qrs > (halvings + 2) * missed_beat_gap:
             signal_level *= 0.5
             noise_level *= 0.5
@@ -246,11 +256,13 @@ def _classify_peaks(
             and since_last >= refractory
             and (since_last >= t_wave_window or slopes[index] >= 0.5 * last_slope)
         ):
-            signal_level = 0.125 * height + 0.875 * signal_level
+            signal_level = (
+                0.125 * min(height, LEVEL_UPDATE_CAP * signal_level) + 0.875 * signal_level
+            )
             accept(index)
             skipped = []
         else:
-            noise_level = 0.125 * height + 0.875 * noise_level
+            noise_level = 0.125 * min(height, LEVEL_UPDATE_CAP * signal_level) + 0.875 * noise_level
             skipped.append(index)
     recover(integral.size)
     return qrs
@@ -290,7 +302,7 @@ def _locate_r_waves(
     polarity = np.where(deviation[rows, choice] >= 0, 1.0, -1.0)
     coarse = indices[rows, choice] * factor + factor // 2
     full = _window_indices(coarse, refine, np.asarray(signal).size)
-    signed = np.asarray(signal, dtype=np.float64)[full] * polarity[:, None]
+    signed = np.asarray(signal)[full].astype(np.float64) * polarity[:, None]
     located: IndexArray = full[rows, signed.argmax(axis=1)]
     return located
 

@@ -1,0 +1,104 @@
+"""Beats from several leads: a lead that drops out, stretches no lead can be trusted in,
+beats of either polarity, recovery after an artefact, and an honest heart rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ecg_analyzer.insights import compute_insights
+from ecg_analyzer.insights.qrs import detect_r_peaks
+from ecg_analyzer.insights.rhythm import rhythm_from_r_peaks
+
+from tests.mitdb import longest_silent_gap_s, match_beats
+from tests.unit.analyzer.synthetic_ecg import synthetic_ecg
+
+RATE = 360.0
+
+
+def two_leads(seconds: float = 60.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lead II and V1 of one heart: same beats, different shapes and gains."""
+    ecg = synthetic_ecg(72, RATE, seconds, seed=11, noise_mv=0.01)
+    v1 = -0.6 * ecg.samples.astype(np.float64)
+    return ecg.samples.astype(np.int32), v1.astype(np.int32), ecg.r_peaks
+
+
+def test_a_lead_that_loses_contact_hands_over_to_another() -> None:
+    lead_ii, v1, beats = two_leads()
+    lost = slice(int(22 * RATE), int(27 * RATE))
+    lead_ii[lost] = lead_ii[lost.start]  # electrode off: a flat stretch in a live lead
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    peaks = np.asarray(insights.r_peaks)
+    match = match_beats(peaks, beats, RATE, tolerance_s=0.05)
+    assert (match.false_negatives, match.false_positives) == (0, 0), match
+    assert insights.r_peak_lead == "II"
+    assert insights.r_peak_leads == ["II", "V1"]
+    assert insights.unusable_s == []
+    assert longest_silent_gap_s(peaks, beats, RATE) == 0.0
+
+
+def test_stretches_no_lead_can_be_trusted_in_are_flagged_and_left_out() -> None:
+    lead_ii, v1, beats = two_leads()
+    rng = np.random.default_rng(3)
+    noisy = slice(int(30 * RATE), int(40 * RATE))
+    for lead in (lead_ii, v1):
+        lead[noisy] += (400 * rng.standard_normal(noisy.stop - noisy.start)).astype(np.int32)
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    assert insights.unusable_s == [(30.0, 40.0)]
+    peaks = np.asarray(insights.r_peaks)
+    # A neighbouring stretch lends its beats up to 0.15 s into it, for beats on the seam.
+    seam = int(0.15 * RATE)
+    assert not np.any((peaks >= noisy.start + seam) & (peaks < noisy.stop - seam))
+    outside = beats[(beats < noisy.start - 0.1 * RATE) | (beats >= noisy.stop + 0.1 * RATE)]
+    assert match_beats(peaks, outside, RATE, 0.05).false_negatives == 0
+    assert any("10.0 s of 60.0 s had no lead with trustworthy beats" in n for n in insights.notes)
+    # The interval across the flagged stretch is not an RR interval of the rate.
+    assert insights.heart_rate_min_bpm is not None
+    assert insights.heart_rate_min_bpm > 60
+
+
+def test_every_beat_gets_its_own_polarity() -> None:
+    """Upright and inverted QRS complexes (ventricular or paced beats) in one lead."""
+    r_scale = np.where(np.arange(80) % 3 == 2, -1.5, 1.0)
+    ecg = synthetic_ecg(70, RATE, 40.0, seed=5, r_scale=r_scale, noise_mv=0.01)
+    peaks = detect_r_peaks(ecg.samples, RATE)
+    assert peaks.size == ecg.r_peaks.size
+    assert np.abs(peaks - ecg.r_peaks).max() / RATE <= 0.01
+
+
+def test_detection_resumes_soon_after_a_huge_artefact() -> None:
+    """An artefact 40 times the QRS inflates the levels; they decay instead of staying up."""
+    ecg = synthetic_ecg(75, RATE, 60.0, seed=9, noise_mv=0.01)
+    samples = ecg.samples.astype(np.int64)
+    burst = slice(int(20 * RATE), int(21 * RATE))
+    samples[burst] += (8000 * np.sign(np.sin(np.arange(burst.stop - burst.start) / 3))).astype(
+        np.int64
+    )
+    peaks = detect_r_peaks(samples, RATE)
+    after = ecg.r_peaks[ecg.r_peaks > burst.stop + 2 * RATE]
+    assert match_beats(peaks, after, RATE, 0.05).false_negatives == 0
+    kept = ecg.r_peaks[(ecg.r_peaks < burst.start) | (ecg.r_peaks > burst.stop)]
+    assert longest_silent_gap_s(peaks, kept, RATE) <= 2.0
+
+
+@pytest.mark.parametrize(
+    ("rr_s", "note"),
+    [
+        ([0.8, 0.25] * 20, "under half the median RR"),
+        ([0.8] * 30 + [1.6] * 3, "over 1.8 times the median RR"),
+    ],
+)
+def test_suspicious_rr_intervals_are_noted(rr_s: list[float], note: str) -> None:
+    peaks = np.round(np.concatenate(([0.0], np.cumsum(rr_s))) * RATE).astype(np.int64)
+    rhythm = rhythm_from_r_peaks(peaks, RATE)
+    assert any(note in n for n in rhythm.notes), rhythm.notes
+
+
+def test_intervals_marked_unusable_are_left_out_of_the_rate() -> None:
+    peaks = np.asarray([0, 360, 720, 5000, 5360], dtype=np.int64)
+    usable = np.asarray([True, True, False, True])
+    rhythm = rhythm_from_r_peaks(peaks, RATE, usable)
+    assert rhythm.heart_rate_bpm == pytest.approx(60.0)
+    assert rhythm.heart_rate_min_bpm == pytest.approx(60.0)
+    nothing = rhythm_from_r_peaks(peaks[:2], RATE, np.asarray([False]))
+    assert nothing.heart_rate_bpm is None
+    assert nothing.notes
