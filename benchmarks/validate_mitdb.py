@@ -342,7 +342,7 @@ def run_insights(
         seconds = time.perf_counter() - start
         peaks = np.asarray(insights.r_peaks or [], dtype=np.int64)
         unusable = tuple(
-            (round(start * rate), round(end * rate)) for start, end in insights.unusable_s or []
+            (round(s.start_s * rate), round(s.end_s * rate)) for s in insights.unusable or []
         )
         result = score(peaks, record, sum(signal.size for _, signal in leads), seconds, unusable)
         scores.append(result)

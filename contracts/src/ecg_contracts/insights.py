@@ -40,6 +40,16 @@ class LeadInsights(BaseModel):
     )
 
 
+class Stretch(BaseModel):
+    """A stretch of the recording, [start_s, end_s). An object, not a pair: MongoDB-wire
+    servers such as FerretDB v1 refuse nested arrays."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start_s: float = Field(description="Start, seconds from the first sample.")
+    end_s: float = Field(description="End (exclusive), seconds from the first sample.")
+
+
 class Insights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -56,11 +66,11 @@ class Insights(BaseModel):
         description="Every lead that supplied R peaks, most first: each 10 s stretch takes "
         "its beats from the lead on which they stand out most.",
     )
-    unusable_s: list[tuple[float, float]] | None = Field(
+    unusable: list[Stretch] | None = Field(
         default=None,
-        description="Stretches [start, end) in seconds where no lead gave trustworthy beats "
-        "(noise, flat, clipped): no R peaks are reported there, and heart rate, RR and HRV "
-        "leave them out (a note says how much).",
+        description="Stretches where no lead gave trustworthy beats (noise, flat, clipped): "
+        "no R peaks are reported there, and heart rate, RR and HRV leave them out (a note "
+        "says how much).",
     )
     r_peaks: list[int] | None = Field(
         default=None, description="Sample indices of the detected R peaks."

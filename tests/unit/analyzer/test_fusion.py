@@ -8,6 +8,7 @@ import pytest
 from ecg_analyzer.insights import compute_insights
 from ecg_analyzer.insights.qrs import detect_r_peaks
 from ecg_analyzer.insights.rhythm import rhythm_from_r_peaks
+from ecg_contracts.insights import Stretch
 
 from tests.mitdb import longest_silent_gap_s, match_beats
 from tests.unit.analyzer.synthetic_ecg import synthetic_ecg
@@ -32,7 +33,7 @@ def test_a_lead_that_loses_contact_hands_over_to_another() -> None:
     assert (match.false_negatives, match.false_positives) == (0, 0), match
     assert insights.r_peak_lead == "II"
     assert insights.r_peak_leads == ["II", "V1"]
-    assert insights.unusable_s == []
+    assert insights.unusable == []
     assert longest_silent_gap_s(peaks, beats, RATE) == 0.0
 
 
@@ -43,7 +44,7 @@ def test_stretches_no_lead_can_be_trusted_in_are_flagged_and_left_out() -> None:
     for lead in (lead_ii, v1):
         lead[noisy] += (400 * rng.standard_normal(noisy.stop - noisy.start)).astype(np.int32)
     insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
-    assert insights.unusable_s == [(30.0, 40.0)]
+    assert insights.unusable == [Stretch(start_s=30.0, end_s=40.0)]
     peaks = np.asarray(insights.r_peaks)
     # A neighbouring stretch lends its beats up to 0.15 s into it, for beats on the seam.
     seam = int(0.15 * RATE)

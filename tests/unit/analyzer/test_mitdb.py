@@ -135,7 +135,7 @@ def gross(matches: list[BeatMatch]) -> tuple[float, float, float]:
 def unusable_samples(result: RecordResult) -> tuple[tuple[int, int], ...]:
     rate = result.record.sampling_rate_hz
     return tuple(
-        (round(start * rate), round(end * rate)) for start, end in result.insights.unusable_s or []
+        (round(s.start_s * rate), round(s.end_s * rate)) for s in result.insights.unusable or []
     )
 
 

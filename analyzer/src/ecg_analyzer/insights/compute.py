@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from ecg_contracts.insights import Insights, LeadInsights
+from ecg_contracts.insights import Insights, LeadInsights, Stretch
 
 from ecg_analyzer.insights.fusion import fuse_leads, intervals_outside, rhythm_lead_prior
 from ecg_analyzer.insights.qrs import MIN_SAMPLING_RATE_HZ, detect_lead
@@ -99,7 +99,7 @@ def compute_insights(
     r_peak_lead: str | None = None
     r_peak_leads: list[str] | None = None
     r_peaks: list[int] | None = None
-    unusable_s: list[tuple[float, float]] | None = None
+    unusable: list[Stretch] | None = None
     rhythm = Rhythm()
     chosen: list[int] = []
     if sampling_rate_hz < MIN_SAMPLING_RATE_HZ:
@@ -125,16 +125,17 @@ def compute_insights(
         r_peak_leads = [arrays[chosen[rank]][0] for rank in supplying]
         r_peak_lead = r_peak_leads[0] if r_peak_leads else arrays[chosen[0]][0]
         r_peaks = fused.r_peaks.tolist()
-        unusable_s = [
-            (start / sampling_rate_hz, end / sampling_rate_hz) for start, end in fused.unusable
+        unusable = [
+            Stretch(start_s=start / sampling_rate_hz, end_s=end / sampling_rate_hz)
+            for start, end in fused.unusable
         ]
         rhythm = rhythm_from_r_peaks(
             fused.r_peaks, sampling_rate_hz, intervals_outside(fused.r_peaks, fused.unusable)
         )
-        if unusable_s:
+        if unusable:
             notes.append(
                 unusable_note(
-                    sum(end - start for start, end in unusable_s), duration / sampling_rate_hz
+                    sum(s.end_s - s.start_s for s in unusable), duration / sampling_rate_hz
                 )
             )
         notes.extend(rhythm.notes)
@@ -145,7 +146,7 @@ def compute_insights(
         r_peak_lead=r_peak_lead,
         r_peak_leads=r_peak_leads,
         r_peaks=r_peaks,
-        unusable_s=unusable_s,
+        unusable=unusable,
         heart_rate_bpm=rhythm.heart_rate_bpm,
         heart_rate_min_bpm=rhythm.heart_rate_min_bpm,
         heart_rate_max_bpm=rhythm.heart_rate_max_bpm,
