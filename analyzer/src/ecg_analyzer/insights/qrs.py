@@ -113,15 +113,6 @@ def decimate(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> FloatAr
     return decimated
 
 
-def qrs_bandpass(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> FloatArray:
-    """QRS-band (5-15 Hz) zero-phase filtered signal at the detection rate.
-
-    The band-pass removes baseline, P/T waves and mains hum.
-    """
-    factor = decimation_factor(sampling_rate_hz)
-    return _zero_phase_bandpass(decimate(signal, sampling_rate_hz), sampling_rate_hz / factor)
-
-
 def _samples(seconds: float, sampling_rate_hz: float) -> int:
     return max(1, round(seconds * sampling_rate_hz))
 
@@ -143,17 +134,6 @@ def _window_indices(centres: IndexArray, half_width: int, length: int) -> IndexA
     offsets = np.arange(-half_width, half_width + 1, dtype=np.int64)
     indices: IndexArray = np.clip(centres[:, None] + offsets, 0, length - 1)
     return indices
-
-
-def _window_extreme(
-    values: npt.NDArray[np.number], centres: IndexArray, half_width: int, largest: bool
-) -> IndexArray:
-    """Index of the largest (or smallest) of ``values`` within ``centres +- half_width``."""
-    indices = _window_indices(centres, half_width, values.size)
-    windows = values[indices]
-    choice = windows.argmax(axis=1) if largest else windows.argmin(axis=1)
-    best: IndexArray = indices[np.arange(centres.size), choice]
-    return best
 
 
 def _classify_peaks(
