@@ -59,9 +59,11 @@ from ecg_analyzer.insights.rhythm import rhythm_from_r_peaks  # noqa: E402
 
 from tests.mitdb import (  # noqa: E402
     MITDB_DIR,
+    BeatMatch,
     Record,
     load_record,
     longest_silent_gap_s,
+    pooled,
     record_names,
     score_record,
 )
@@ -152,10 +154,7 @@ DETECTORS: dict[str, tuple[str, Detector]] = {
 class Score:
     """One detector's result on one lead (or the insights' on a record)."""
 
-    true_positives: int
-    false_negatives: int
-    false_positives: int
-    mean_absolute_error_s: float
+    match: BeatMatch
     silent_gap_s: float
     samples: int
     seconds: float
@@ -171,10 +170,7 @@ def score(
     """EC57 figures; the silent gap leaves out stretches the detector flagged unusable."""
     match = score_record(detected, record)
     return Score(
-        true_positives=match.true_positives,
-        false_negatives=match.false_negatives,
-        false_positives=match.false_positives,
-        mean_absolute_error_s=match.mean_absolute_error_s,
+        match=match,
         silent_gap_s=longest_silent_gap_s(
             detected, record.beat_samples, record.sampling_rate_hz, excluded=unusable
         ),
@@ -201,15 +197,13 @@ class Gross:
 
 
 def gross(scores: Sequence[Score]) -> Gross:
-    tp = sum(s.true_positives for s in scores)
-    fn = sum(s.false_negatives for s in scores)
-    fp = sum(s.false_positives for s in scores)
-    weighted_error_s = sum(s.mean_absolute_error_s * s.true_positives for s in scores)
+    total = pooled(s.match for s in scores)
+    tp, fn, fp = total.true_positives, total.false_negatives, total.false_positives
     seconds = sum(s.seconds for s in scores)
     return Gross(
         sensitivity_percent=percent(tp, tp + fn),
         positive_predictivity_percent=percent(tp, tp + fp),
-        mean_absolute_error_ms=1e3 * weighted_error_s / tp if tp else float("nan"),
+        mean_absolute_error_ms=1e3 * total.mean_absolute_error_s if tp else float("nan"),
         worst_gap_s=max((s.silent_gap_s for s in scores), default=0.0),
         records_with_long_gap=sum(s.silent_gap_s > MAX_SILENT_GAP_S for s in scores),
         records=len(scores),
@@ -219,7 +213,8 @@ def gross(scores: Sequence[Score]) -> Gross:
 
 def cell(result: Score) -> str:
     """``Se % / +P % / mean |error| ms / longest silent gap s``."""
-    tp, fn, fp = result.true_positives, result.false_negatives, result.false_positives
+    match = result.match
+    tp, fn, fp = match.true_positives, match.false_negatives, match.false_positives
     gap = (
         f"**{result.silent_gap_s:.1f}**"
         if result.silent_gap_s > MAX_SILENT_GAP_S
@@ -227,7 +222,7 @@ def cell(result: Score) -> str:
     )
     return (
         f"{percent(tp, tp + fn):.2f} / {percent(tp, tp + fp):.2f} / "
-        f"{result.mean_absolute_error_s * 1e3:.1f} / {gap}"
+        f"{match.mean_absolute_error_s * 1e3:.1f} / {gap}"
     )
 
 

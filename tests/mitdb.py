@@ -7,6 +7,7 @@ the way ANSI/AAMI EC57 does (150 ms matching window, ventricular flutter left ou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,6 +181,19 @@ class BeatMatch:
     @property
     def positive_predictivity(self) -> float:
         return self.true_positives / (self.true_positives + self.false_positives)
+
+
+def pooled(matches: Iterable[BeatMatch]) -> BeatMatch:
+    """Gross figures over several records: counts summed, error weighted by true positives."""
+    listed = list(matches)
+    tp = sum(m.true_positives for m in listed)
+    weighted_error_s = sum(m.mean_absolute_error_s * m.true_positives for m in listed)
+    return BeatMatch(
+        true_positives=tp,
+        false_negatives=sum(m.false_negatives for m in listed),
+        false_positives=sum(m.false_positives for m in listed),
+        mean_absolute_error_s=weighted_error_s / tp if tp else 0.0,
+    )
 
 
 def match_beats(

@@ -19,6 +19,7 @@ from tests.mitdb import (
     load_record,
     longest_silent_gap_s,
     match_beats,
+    pooled,
     record_names,
     score_record,
 )
@@ -125,11 +126,8 @@ def all_records() -> list[RecordResult]:
 
 
 def gross(matches: list[BeatMatch]) -> tuple[float, float, float]:
-    tp = sum(m.true_positives for m in matches)
-    fn = sum(m.false_negatives for m in matches)
-    fp = sum(m.false_positives for m in matches)
-    error = sum(m.mean_absolute_error_s * m.true_positives for m in matches) / tp
-    return tp / (tp + fn), tp / (tp + fp), error
+    total = pooled(matches)
+    return total.sensitivity, total.positive_predictivity, total.mean_absolute_error_s
 
 
 def unusable_samples(result: RecordResult) -> tuple[tuple[int, int], ...]:
