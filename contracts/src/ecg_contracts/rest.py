@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -21,17 +26,104 @@ from ecg_contracts.signal import INT32_MAX, INT32_MIN
 EcgId = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
 ]
+
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+"""Control, format (zero-width, bidirectional overrides), surrogate, private-use, line and
+paragraph separator characters: invisible or able to disguise a lead's name."""
+REFUSED_BMP_CLASS = (
+    "\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891"
+    "\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff"
+    "\ufeff\ufff9-\ufffb"
+)
+"""The refused categories within the Basic Multilingual Plane, as a regular expression
+class for the published schema (which tools read with engines that lack ``\\p{..}``)."""
+MAX_LEAD_NAME = 32
+MAX_LEAD_NAME_SENT = 128
+
+
+def normalize_lead_name(name: str) -> str:
+    """NFC first, so that one visible name is one lead however its accents were typed;
+    the length limit then counts code points of the normalized name."""
+    normalized = unicodedata.normalize("NFC", name)
+    for char in normalized:
+        category = unicodedata.category(char)
+        if category in REFUSED_CATEGORIES:
+            raise ValueError(
+                f"lead names may not contain U+{ord(char):04X} (Unicode category {category}: "
+                "control, format, surrogate, private-use or separator characters)"
+            )
+    if len(normalized) > MAX_LEAD_NAME:
+        raise ValueError(
+            f"lead names have at most {MAX_LEAD_NAME} characters (code points after NFC "
+            f"normalization); this one has {len(normalized)}"
+        )
+    return normalized
+
+
 LeadName = Annotated[
-    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str,
+    StringConstraints(min_length=1, max_length=MAX_LEAD_NAME_SENT),
+    AfterValidator(normalize_lead_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_LEAD_NAME_SENT,
+            "pattern": f"^[^{REFUSED_BMP_CLASS}]+$",
+            "description": f"Normalized to Unicode NFC, then 1-{MAX_LEAD_NAME} code points "
+            "with no control, format, surrogate, private-use, line or paragraph separator "
+            f"character (categories {', '.join(sorted(REFUSED_CATEGORIES))}); unique within "
+            f"the ECG after normalization. At most {MAX_LEAD_NAME_SENT} code points as sent.",
+        }
+    ),
 ]
-"""1-32 characters, no control characters."""
-Sample = Annotated[StrictInt, Field(ge=INT32_MIN, le=INT32_MAX)]
+Sample = Annotated[
+    StrictInt,
+    Field(ge=INT32_MIN, le=INT32_MAX),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": INT32_MIN,
+            "maximum": INT32_MAX,
+            "description": "A JSON integer: numbers written with a fraction or an exponent "
+            "(`1.0`, `1e3`) are refused.",
+        }
+    ),
+]
+ISO_8601 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?"
+)
+
+
+def parse_iso_datetime(value: object) -> datetime:
+    """ISO 8601 text only (no Unix times, no numbers), a time without offset taken as UTC,
+    returned in UTC so every stored date compares with every other."""
+    if not isinstance(value, str) or not ISO_8601.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date and time string, e.g. 2026-11-28T10:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"is not a valid date and time: {error}") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of dates UTC can represent") from None
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(parse_iso_datetime)]
 Role = Literal["admin", "user"]
 Status = Literal["pending", "done", "failed"]
 
 
+STRICT_BODY = ConfigDict(extra="forbid", strict=True)
+"""Request bodies take JSON types as they are: no string-to-number or number-to-date
+coercion, so what the schema says is what the server accepts."""
+
+
 class LeadIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
 
     name: LeadName = Field(examples=["I"])
     number_of_samples: int | None = Field(
@@ -65,15 +157,19 @@ RESERVED_ECG_IDS = frozenset({"events"})
 
 
 class EcgCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ECG_EXAMPLE]})
+    model_config = STRICT_BODY | ConfigDict(json_schema_extra={"examples": [ECG_EXAMPLE]})
 
     id: EcgId | None = Field(
         default=None,
         description="Client-chosen id, unique per owner; a UUID otherwise. "
         "`events` is reserved (`GET /ecg/events` is the event stream).",
     )
-    date: datetime | None = Field(default=None, description="ISO 8601; defaults to now.")
-    sampling_rate_hz: float | None = Field(default=None, gt=0, le=100_000)
+    date: IsoDateTime | None = Field(
+        default=None,
+        description="ISO 8601 date and time; without an offset it is taken as UTC; "
+        "defaults to now.",
+    )
+    sampling_rate_hz: float | None = Field(default=None, gt=0, le=100_000, allow_inf_nan=False)
     leads: list[LeadIn] = Field(min_length=1)
 
     @field_validator("id")
@@ -151,7 +247,9 @@ class EcgStatusNotice(BaseModel):
 
 
 class TokenRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """Extra fields are ignored: OAuth2 password-flow clients send ``grant_type``."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(strict=True)
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(strict=True)
@@ -164,7 +262,7 @@ class TokenResponse(BaseModel):
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
 
     username: Annotated[
         str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
@@ -186,7 +284,7 @@ class UserPage(BaseModel):
 
 
 class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_BODY
 
     disabled: bool = Field(strict=True)
 

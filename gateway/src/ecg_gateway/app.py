@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from ecg_contracts import events
 
-from ecg_gateway.api import handlers, state
+from ecg_gateway.api import state
 from ecg_gateway.api.observability import InFlight, Metrics, make_observability_middleware
 from ecg_gateway.api.openapi import add_docs_routes
-from ecg_gateway.api.problems import problem_middleware
+from ecg_gateway.api.problems import UndecodableBodyNoise, problem_middleware
+from ecg_gateway.api.routes import add_operations
 from ecg_gateway.auth.passwords import Passwords
+from ecg_gateway.auth.throttle import LoginThrottle
 from ecg_gateway.auth.tokens import TokenService
 from ecg_gateway.messaging.amqp import (
     AmqpEventPublisher,
@@ -29,6 +31,7 @@ from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgService, UserService
 from ecg_gateway.settings import DEV_ADMIN_PASSWORD, DEV_JWT_SECRET, GatewaySettings
 from ecg_gateway.store.mongo import (
+    STORE_UNAVAILABLE,
     MongoEcgRepository,
     MongoUserRepository,
     create_client,
@@ -41,20 +44,7 @@ AMQP_RETRY_S = 2.0
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/auth/token", handlers.issue_token)
-    app.router.add_post("/users/", handlers.create_user)
-    app.router.add_get("/users/", handlers.list_users)
-    app.router.add_get("/users/me", handlers.me)
-    app.router.add_patch("/users/{user_id}", handlers.patch_user)
-    app.router.add_post("/ecg/", handlers.submit_ecg)
-    app.router.add_get("/ecg/", handlers.list_ecgs)
-    app.router.add_get("/ecg/events", handlers.ecg_events)
-    app.router.add_get("/ecg/{ecg_id}", handlers.get_ecg)
-    app.router.add_delete("/ecg/{ecg_id}", handlers.delete_ecg)
-    app.router.add_get("/ecg/{ecg_id}/insights", handlers.get_insights)
-    app.router.add_get("/health/live", handlers.live)
-    app.router.add_get("/health/ready", handlers.ready)
-    app.router.add_get("/metrics", handlers.metrics)
+    add_operations(app)
     add_docs_routes(app)
 
 
@@ -185,7 +175,10 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     in_flight = InFlight()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[make_observability_middleware(metrics, in_flight), problem_middleware],
+        middlewares=[
+            make_observability_middleware(metrics, in_flight),
+            problem_middleware(unavailable=STORE_UNAVAILABLE),
+        ],
     )
     mongo = create_client(settings.mongo_url, settings.mongo_max_pool_size)
     db = mongo[settings.mongo_db]
@@ -224,7 +217,10 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     app[state.RELAY] = relay
     app[state.HUB] = hub
     app[state.TOKENS] = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s)
-    app[state.USER_SERVICE] = UserService(users, Passwords())
+    throttle = LoginThrottle(
+        settings.login_max_failures, settings.login_window_s, settings.login_max_backoff_s
+    )
+    app[state.USER_SERVICE] = UserService(users, Passwords(), throttle)
     app[state.ECG_SERVICE] = service
     app.cleanup_ctx.append(mongo_ctx)
     app.cleanup_ctx.append(server_quirks_ctx(ecgs))
@@ -237,6 +233,7 @@ async def serve(settings: GatewaySettings, host: str, port: int) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully: stop accepting
     connections, let in-flight requests finish (uploads included), flush the outbox
     and close the connections."""
+    logging.getLogger("aiohttp.server").addFilter(UndecodableBodyNoise())
     app = await create_app(settings)
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout_s

@@ -27,6 +27,7 @@ from ecg_contracts.signal import EncodedSignal, pack_samples
 
 from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
 from ecg_gateway.auth.passwords import Passwords
+from ecg_gateway.auth.throttle import LoginThrottle, LoginThrottled, login_keys
 from ecg_gateway.batching import Batcher
 from ecg_gateway.messaging.notifications import StatusHub, Subscription
 from ecg_gateway.messaging.ports import StatusNotifier
@@ -48,6 +49,9 @@ RESULTS_PER_WRITE: Final = 64
 STATUS_READS_AT_ONCE: Final = 8
 """Concurrent status reads per gateway: polling clients queue here, not in the database,
 so they cannot crowd out the result writes."""
+MAX_LOGINS_AT_ONCE: Final = 16
+"""Password checks (argon2, tens of ms of CPU each) in progress per gateway; more logins at
+once get 429, so a flood of them cannot queue unbounded CPU work."""
 
 
 def utc_now() -> datetime:
@@ -317,10 +321,20 @@ class EcgService:
 
 
 class UserService:
-    def __init__(self, users: UserRepository, passwords: Passwords, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        passwords: Passwords,
+        throttle: LoginThrottle,
+        clock: Clock = utc_now,
+        max_logins_at_once: int = MAX_LOGINS_AT_ONCE,
+    ) -> None:
         self._users = users
         self._passwords = passwords
+        self._throttle = throttle
         self._clock = clock
+        self._max_logins_at_once = max_logins_at_once
+        self._logins = 0
 
     async def create(self, username: str, password: str, role: Role) -> UserRecord:
         """Raises :class:`UsernameTaken`."""
@@ -335,7 +349,29 @@ class UserService:
         await self._users.insert(user)
         return user
 
-    async def authenticate(self, username: str, password: str) -> UserRecord | None:
+    async def authenticate(
+        self, username: str, password: str, client: str | None = None
+    ) -> UserRecord | None:
+        """The user whose password this is, else None. A ``client`` (its address) is a
+        login attempt: throttled, and raising :class:`LoginThrottled` when it must wait or
+        when too many passwords are being checked at once; without one it is the gateway's
+        own check."""
+        if client is None:
+            return await self._check(username, password)
+        if self._logins >= self._max_logins_at_once:
+            raise LoginThrottled(1.0)
+        keys = login_keys(username, client)
+        self._throttle.charge(keys)
+        self._logins += 1
+        try:
+            user = await self._check(username, password)
+        finally:
+            self._logins -= 1
+        if user is not None:
+            self._throttle.refund(keys[1:], forget=keys[:1])
+        return user
+
+    async def _check(self, username: str, password: str) -> UserRecord | None:
         user = await self._users.get_by_username(username)
         ok = await self._passwords.verify(user.password_hash if user else None, password)
         if not ok or user is None or user.disabled:

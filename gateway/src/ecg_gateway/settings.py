@@ -60,6 +60,21 @@ class GatewaySettings(BaseSettings):
     admin_password: SecretStr = Field(
         default=SecretStr(DEV_ADMIN_PASSWORD), description="Its password (first start only)."
     )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins per username, and per client address, before each further "
+        "attempt must wait (1 s, then doubling; 429 with `Retry-After`).",
+    )
+    login_window_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="A username's or address's failures are forgotten "
+        "this long after its last one (s).",
+    )
+    login_max_backoff_s: float = Field(
+        default=900.0, gt=0, description="The longest wait between throttled attempts (s)."
+    )
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="413 above this.")
     max_total_samples: int = Field(
         default=20_000_000, ge=1, description="Samples over all leads of one ECG."

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import Final
 
 from aiohttp import web
 from ecg_contracts.rest import (
@@ -27,22 +28,29 @@ from ecg_contracts.rest import (
     UserPatch,
 )
 from ecg_contracts.signal import unpack_samples
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ecg_gateway.api import state
 from ecg_gateway.api.observability import render_metrics
-from ecg_gateway.api.problems import ProblemError, invalid_body, not_found, unauthorized
+from ecg_gateway.api.problems import not_found, unauthorized
+from ecg_gateway.api.requests import (
+    bad_request,
+    int_query,
+    query_value,
+    read_json,
+    read_json_or_form,
+)
 from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_may_use_ecgs
 from ecg_gateway.auth.tokens import InvalidToken
 from ecg_gateway.messaging.notifications import Resync, StreamClosed
 from ecg_gateway.store.records import StatusChange, UserRecord
 
-M = TypeVar("M", bound=BaseModel)
 PENDING_RETRY_AFTER_S = "2"
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_WAIT_S: Final = 60.0
 SSE_RETRY_MS: Final = 2000
+DECIMAL = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?")
 
 
 def json_response(
@@ -54,14 +62,6 @@ def json_response(
         content_type="application/json",
         headers=headers,
     )
-
-
-async def parse_json(request: web.Request, model: type[M]) -> M:
-    body = await request.read()
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as error:
-        raise invalid_body(error) from None
 
 
 async def authenticate(request: web.Request) -> Principal:
@@ -81,10 +81,7 @@ async def authenticate(request: web.Request) -> Principal:
 
 
 def page_limit(request: web.Request) -> int:
-    raw = request.query.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ProblemError(400, "Bad Request", f"limit must be an integer in 1..{MAX_PAGE}")
-    return int(raw)
+    return int_query(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
 
 
 def encode_cursor(*parts: str) -> str:
@@ -103,7 +100,7 @@ def decode_cursor(raw: str | None, arity: int) -> list[str] | None:
         or len(parts) != arity
         or not all(isinstance(p, str) for p in parts)
     ):
-        raise ProblemError(400, "Bad Request", "the cursor is malformed")
+        raise bad_request("the cursor is malformed")
     return parts
 
 
@@ -111,19 +108,11 @@ def decode_cursor(raw: str | None, arity: int) -> list[str] | None:
 
 
 async def issue_token(request: web.Request) -> web.Response:
-    """JSON or form body; values must be strings (never query operators)."""
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        try:
-            credentials = TokenRequest.model_validate(
-                {k: form.get(k) for k in ("username", "password") if k in form}
-            )
-        except ValidationError as error:
-            raise invalid_body(error) from None
-    else:
-        credentials = await parse_json(request, TokenRequest)
+    """JSON or form body; values must be strings (never query operators). Failed
+    attempts are throttled per username and per client address."""
+    credentials = await read_json_or_form(request, TokenRequest, ("username", "password"))
     user = await request.app[state.USER_SERVICE].authenticate(
-        credentials.username, credentials.password
+        credentials.username, credentials.password, client=request.remote or "unknown"
     )
     if user is None:
         raise unauthorized("wrong username or password")
@@ -142,7 +131,7 @@ def user_out(user: UserRecord) -> UserOut:
 
 async def create_user(request: web.Request) -> web.Response:
     ensure_may_manage_users(await authenticate(request))
-    body = await parse_json(request, UserCreate)
+    body = await read_json(request, UserCreate)
     user = await request.app[state.USER_SERVICE].create(body.username, body.password, body.role)
     return json_response(user_out(user), status=201, headers={"Location": f"/users/{user.id}"})
 
@@ -158,7 +147,7 @@ async def me(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     ensure_may_manage_users(await authenticate(request))
     limit = page_limit(request)
-    cursor = decode_cursor(request.query.get("cursor"), 1)
+    cursor = decode_cursor(query_value(request, "cursor"), 1)
     users = await request.app[state.USERS].list_page(limit + 1, cursor[0] if cursor else None)
     more = len(users) > limit
     users = users[:limit]
@@ -172,7 +161,7 @@ async def list_users(request: web.Request) -> web.Response:
 
 async def patch_user(request: web.Request) -> web.Response:
     ensure_may_manage_users(await authenticate(request))
-    body = await parse_json(request, UserPatch)
+    body = await read_json(request, UserPatch)
     user = await request.app[state.USERS].set_disabled(request.match_info["user_id"], body.disabled)
     if user is None:
         raise not_found("no such user")
@@ -185,7 +174,7 @@ async def patch_user(request: web.Request) -> web.Response:
 async def submit_ecg(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     ensure_may_use_ecgs(principal)  # before reading a body an admin may not send
-    body = await parse_json(request, EcgCreate)
+    body = await read_json(request, EcgCreate)
     submission = await request.app[state.ECG_SERVICE].submit(principal, body)
     return json_response(
         EcgAccepted(id=submission.ecg_id, status=submission.status),
@@ -217,17 +206,12 @@ async def get_ecg(request: web.Request) -> web.Response:
 
 
 def wait_seconds(request: web.Request) -> float:
-    raw = request.query.get("wait")
+    raw = query_value(request, "wait")
     if raw is None:
         return 0.0
-    try:
-        wait_s = float(raw)
-    except ValueError:
-        wait_s = math.nan
+    wait_s = float(raw) if DECIMAL.fullmatch(raw) else math.nan
     if not 0 < wait_s <= MAX_WAIT_S:
-        raise ProblemError(
-            400, "Bad Request", f"wait must be a number of seconds in (0, {MAX_WAIT_S:.0f}]"
-        )
+        raise bad_request(f"wait must be a number of seconds in (0, {MAX_WAIT_S:.0f}]")
     return wait_s
 
 
@@ -293,13 +277,13 @@ async def ecg_events(request: web.Request) -> web.StreamResponse:
 async def list_ecgs(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     limit = page_limit(request)
-    cursor = decode_cursor(request.query.get("cursor"), 2)
+    cursor = decode_cursor(query_value(request, "cursor"), 2)
     after = None
     if cursor:
         try:
             after = (datetime.fromisoformat(cursor[0]), cursor[1])
         except ValueError:
-            raise ProblemError(400, "Bad Request", "the cursor is malformed") from None
+            raise bad_request("the cursor is malformed") from None
     rows = await request.app[state.ECG_SERVICE].list_page(principal, limit + 1, after)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -6,13 +6,13 @@ gateway itself, so ``/docs`` works without any network access.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import swagger_ui
 from aiohttp import web
 from ecg_contracts.rest import (
-    ECG_EXAMPLE,
     EcgAccepted,
     EcgCreate,
     EcgOut,
@@ -29,6 +29,10 @@ from ecg_contracts.rest import (
 )
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from ecg_gateway.api.problems import PROBLEM_JSON
+from ecg_gateway.api.requests import FORM_MEDIA_TYPES
+from ecg_gateway.api.routes import OPERATIONS, Operation, Reply
 
 SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"
 _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
@@ -52,309 +56,141 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _json(model: type[BaseModel], description: str, example: Any = None) -> dict[str, Any]:
-    content: dict[str, Any] = {"schema": _ref(model)}
-    if example is not None:
-        content["example"] = example
-    return {"description": description, "content": {"application/json": content}}
+def _problem(description: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return _reply(Reply(description, media_type=PROBLEM_JSON, headers=headers or {}))
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": _ref(Problem)}},
+def _reply(reply: Reply) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": reply.description}
+    model = Problem if reply.media_type == PROBLEM_JSON else reply.model
+    if model is not None or reply.media_type != "application/json":
+        content: dict[str, Any] = {"schema": _ref(model) if model else {"type": "string"}}
+        if reply.example is not None:
+            content["example"] = reply.example
+        answer["content"] = {reply.media_type: content}
+    if reply.headers:
+        answer["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in reply.headers.items()
+        }
+    if reply.links:
+        answer["links"] = {name: dict(link) for name, link in reply.links.items()}
+    return answer
+
+
+def _bad_request(operation: Operation) -> str | None:
+    reasons = []
+    if operation.body is not None:
+        reasons.append(
+            "the body is not JSON, not UTF-8, gives a key twice in one object or cannot be "
+            "decoded as its `Content-Encoding`"
+        )
+        if operation.body.form:
+            reasons.append("a form is unreadable or gives a field twice")
+    queries = [param.name for param in operation.params if param.location == "query"]
+    if queries:
+        names = ", ".join(f"`{name}`" for name in queries)
+        reasons.append(f"a query parameter ({names}) is malformed, out of range or repeated")
+    return "; ".join(reasons).capitalize() + "." if reasons else None
+
+
+def generic_replies(operation: Operation) -> dict[int, dict[str, Any]]:
+    """The answers that follow from what the operation reads and who may call it."""
+    replies: dict[int, dict[str, Any]] = {}
+    bad_request = _bad_request(operation)
+    if bad_request:
+        replies[400] = _problem(bad_request)
+    if operation.access != "public":
+        replies[401] = _problem(
+            "Missing, malformed, expired or wrongly signed token, or its user is disabled.",
+            {"WWW-Authenticate": "`Bearer`."},
+        )
+    if operation.access in ("user", "admin"):
+        other = "an admin" if operation.access == "user" else "a user"
+        replies[403] = _problem(f"The caller is {other}: only the {operation.access} role may.")
+    if operation.body is not None:
+        replies[413] = _problem("The body exceeds the configured limit (`ECG_MAX_BODY_BYTES`).")
+        media = "`application/json`" + (" or a form" if operation.body.form else "")
+        replies[415] = _problem(
+            f"The body is not {media}, its charset is not UTF-8, or its `Content-Encoding` "
+            "is not one of identity, gzip, deflate, br, zstd."
+        )
+        replies[422] = _problem("Validation failed: one entry in `errors` per offending field.")
+    if operation.throttled:
+        replies[429] = _problem(
+            "Too many failed logins for this username or from this address; try again after "
+            "`Retry-After` seconds.",
+            {"Retry-After": "Seconds until the next attempt is allowed."},
+        )
+    if operation.uses_store:
+        replies[503] = _problem(
+            "The database is unreachable; try again after `Retry-After` seconds.",
+            {"Retry-After": "Seconds to wait."},
+        )
+    return replies
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    replies = generic_replies(operation)
+    replies.update({status: _reply(reply) for status, reply in operation.replies.items()})
+    document: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "tags": [operation.tag],
+        "summary": operation.summary,
     }
+    if operation.description:
+        document["description"] = operation.description
+    if operation.access != "public":
+        document["security"] = [{"oauth2": []}, {"bearer": []}]
+    if operation.params:
+        document["parameters"] = [
+            {
+                "name": param.name,
+                "in": param.location,
+                "required": param.location == "path",
+                "schema": dict(param.schema),
+                **({"description": param.description} if param.description else {}),
+            }
+            for param in operation.params
+        ]
+    if operation.body is not None:
+        content: dict[str, Any] = {
+            "application/json": {
+                "schema": _ref(operation.body.model),
+                "example": operation.body.example,
+            }
+        }
+        if operation.body.form:
+            for media_type in FORM_MEDIA_TYPES:
+                content[media_type] = {"schema": _ref(operation.body.model)}
+        document["requestBody"] = {"required": True, "content": content}
+    document["responses"] = {str(status): replies[status] for status in sorted(replies)}
+    return document
 
 
-_UNAUTHORIZED = _problem(
-    "Missing, malformed, expired or wrongly signed token (`WWW-Authenticate: Bearer`)."
-)
-_FORBIDDEN = _problem(
-    "The caller's role may not do this (an admin on ECG routes, a user on user management)."
-)
-_NOT_FOUND = _problem("No such ECG for this caller (another user's ECG looks exactly the same).")
-_INVALID = _problem("Validation failed: one entry in `errors` per offending field.")
-_BAD_JSON = _problem("The body is not valid JSON.")
-_ECG_ID = {"name": "ecg_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_PAGE = [
-    {
-        "name": "limit",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
-    },
-    {
-        "name": "cursor",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "`next_cursor` of the previous page.",
-    },
-]
-_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-
-
-def build_openapi() -> dict[str, Any]:
+def build_openapi(operations: tuple[Operation, ...] = OPERATIONS) -> dict[str, Any]:
     _, definitions = models_json_schema(_MODELS, ref_template="#/components/schemas/{model}")
-    paths: dict[str, Any] = {
-        "/auth/token": {
-            "post": {
-                "tags": ["auth"],
-                "summary": "Exchange a username and password for a bearer token",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": _ref(TokenRequest),
-                            "example": {"username": "admin", "password": "adminpass"},
-                        },
-                        "application/x-www-form-urlencoded": {"schema": _ref(TokenRequest)},
-                    },
-                },
-                "responses": {
-                    "200": _json(
-                        TokenResponse,
-                        "A token.",
-                        {"access_token": "eyJ...", "token_type": "bearer", "expires_in": 3600},
-                    ),
-                    "400": _BAD_JSON,
-                    "401": _problem("Wrong username or password, or the user is disabled."),
-                    "422": _INVALID,
-                },
-            }
-        },
-        "/users/": {
-            "post": {
-                "tags": ["users"],
-                "summary": "Register a user (admin only)",
-                "security": _BEARER,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": _ref(UserCreate),
-                            "example": {
-                                "username": "alice",
-                                "password": "alice-password",
-                                "role": "user",
-                            },
-                        }
-                    },
-                },
-                "responses": {
-                    "201": _json(UserOut, "Created."),
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                    "409": _problem("The username is taken."),
-                    "422": _INVALID,
-                },
-            },
-            "get": {
-                "tags": ["users"],
-                "summary": "List users by username (admin only)",
-                "security": _BEARER,
-                "parameters": _PAGE,
-                "responses": {
-                    "200": _json(UserPage, "A page of users."),
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                },
-            },
-        },
-        "/users/me": {
-            "get": {
-                "tags": ["users"],
-                "summary": "The caller",
-                "security": _BEARER,
-                "responses": {"200": _json(UserOut, "The caller."), "401": _UNAUTHORIZED},
-            }
-        },
-        "/users/{user_id}": {
-            "patch": {
-                "tags": ["users"],
-                "summary": "Disable or enable a user (admin only); takes effect on existing tokens at once",
-                "security": _BEARER,
-                "parameters": [
-                    {
-                        "name": "user_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string"},
-                    }
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": _ref(UserPatch),
-                            "example": {"disabled": True},
-                        }
-                    },
-                },
-                "responses": {
-                    "200": _json(UserOut, "The user after the change."),
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                    "404": _problem("No such user."),
-                    "422": _INVALID,
-                },
-            }
-        },
-        "/ecg/": {
-            "post": {
-                "tags": ["ecg"],
-                "summary": "Submit an ECG for analysis (user only)",
-                "description": "202 with `Location` when accepted; 200 with the same body when the same "
-                "id and content were accepted before (an idempotent retry); 409 when the id is taken by "
-                "different content.",
-                "security": _BEARER,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": _ref(EcgCreate), "example": ECG_EXAMPLE}
-                    },
-                },
-                "responses": {
-                    "202": _json(
-                        EcgAccepted,
-                        "Accepted; analysis pending.",
-                        {"id": "visit-42", "status": "pending"},
-                    ),
-                    "200": _json(EcgAccepted, "An identical retry of an accepted ECG."),
-                    "400": _BAD_JSON,
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                    "409": _problem("The id is taken by an ECG with different content."),
-                    "413": _problem("The body exceeds the configured limit."),
-                    "422": _INVALID,
-                },
-            },
-            "get": {
-                "tags": ["ecg"],
-                "summary": "The caller's ECGs, newest first, without signals",
-                "security": _BEARER,
-                "parameters": _PAGE,
-                "responses": {
-                    "200": _json(EcgPage, "A page of ECGs."),
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                },
-            },
-        },
-        "/ecg/{ecg_id}": {
-            "get": {
-                "tags": ["ecg"],
-                "summary": "One ECG with its signals (owner only)",
-                "security": _BEARER,
-                "parameters": [_ECG_ID],
-                "responses": {
-                    "200": _json(EcgOut, "The ECG."),
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                    "404": _NOT_FOUND,
-                },
-            },
-            "delete": {
-                "tags": ["ecg"],
-                "summary": "Delete an ECG with its signals and insights (owner only)",
-                "security": _BEARER,
-                "parameters": [_ECG_ID],
-                "responses": {
-                    "204": {"description": "Deleted."},
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                    "404": _NOT_FOUND,
-                },
-            },
-        },
-        "/ecg/{ecg_id}/insights": {
-            "get": {
-                "tags": ["ecg"],
-                "summary": "The analysis status and insights (owner only); `Retry-After` while pending",
-                "description": "With `wait`, a pending ECG's answer comes the moment its result is "
-                "stored (by any gateway), or after `wait` seconds with `pending`: no need to poll.",
-                "security": _BEARER,
-                "parameters": [
-                    _ECG_ID,
-                    {
-                        "name": "wait",
-                        "in": "query",
-                        "required": False,
-                        "description": "Long poll: seconds to wait for the result while pending.",
-                        "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
-                    },
-                ],
-                "responses": {
-                    "200": _json(InsightsOut, "Status and insights."),
-                    "400": _problem("`wait` is not a number in (0, 60]."),
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                    "404": _NOT_FOUND,
-                },
-            }
-        },
-        "/ecg/events": {
-            "get": {
-                "tags": ["ecg"],
-                "summary": "Server-Sent Events: the caller's ECGs' status changes (user only)",
-                "description": "`text/event-stream`. Each stored result of one of the caller's ECGs "
-                "is an `event: status` whose `id` is the event id and whose `data` is an "
-                "`EcgStatusNotice`; never another user's. `: keep-alive` comments keep idle "
-                "connections open; `event: resync` says changes may have been missed (the "
-                "gateway's broker connection was rebuilt): re-read what you wait for.",
-                "security": _BEARER,
-                "responses": {
-                    "200": {
-                        "description": "The stream.",
-                        "content": {
-                            "text/event-stream": {
-                                "schema": _ref(EcgStatusNotice),
-                                "example": "event: status\nid: 5d0c...\ndata: "
-                                '{"id": "visit-42", "status": "done", "links": '
-                                '{"ecg": "/ecg/visit-42", "insights": "/ecg/visit-42/insights"}}\n\n',
-                            }
-                        },
-                    },
-                    "401": _UNAUTHORIZED,
-                    "403": _FORBIDDEN,
-                },
-            }
-        },
-        "/health/live": {
-            "get": {
-                "tags": ["operations"],
-                "summary": "Liveness",
-                "responses": {"200": {"description": "Alive."}},
-            }
-        },
-        "/health/ready": {
-            "get": {
-                "tags": ["operations"],
-                "summary": "Readiness: MongoDB answers a ping and the broker is connected",
-                "responses": {
-                    "200": {"description": "Ready."},
-                    "503": {"description": "Not ready; `checks` says why."},
-                },
-            }
-        },
-        "/metrics": {
-            "get": {
-                "tags": ["operations"],
-                "summary": "Prometheus metrics",
-                "responses": {"200": {"description": "Text exposition format."}},
-            }
-        },
-    }
+    paths: dict[str, Any] = {}
+    for operation in operations:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "ECG gateway",
             "version": "1.0.0",
-            "description": "Upload ECGs, read them back and their insights. Admins manage users and never see ECGs.",
+            "description": "Upload ECGs, read them back and their insights. Admins manage "
+            "users and never see ECGs.",
         },
         "paths": paths,
         "components": {
             "schemas": definitions.get("$defs", {}),
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Log in with a username and password at `/auth/token`.",
+                    "flows": {"password": {"tokenUrl": "/auth/token", "scopes": {}}},
+                },
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             },
         },
     }

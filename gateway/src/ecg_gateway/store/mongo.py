@@ -27,7 +27,7 @@ from gridfs import AsyncGridFSBucket
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from ecg_gateway.store.records import (
     EcgAlreadyExists,
@@ -41,6 +41,9 @@ from ecg_gateway.store.records import (
     UsernameTaken,
     UserRecord,
 )
+
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionFailure,)
+"""The driver's errors that mean the server cannot be reached (answered 503, not 500)."""
 
 Document = dict[str, Any]
 INLINE_SIGNAL_BYTES = 8 * 1024 * 1024
