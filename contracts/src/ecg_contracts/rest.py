@@ -31,12 +31,13 @@ REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 """Control, format (zero-width, bidirectional overrides), surrogate, private-use, line and
 paragraph separator characters: invisible or able to disguise a lead's name."""
 REFUSED_BMP_CLASS = (
-    "\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891"
-    "\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff"
-    "\ufeff\ufff9-\ufffb"
+    r"\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891"
+    r"\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ue000-\uf8ff"
+    r"\ufeff\ufff9-\ufffb"
 )
-"""The refused categories within the Basic Multilingual Plane, as a regular expression
-class for the published schema (which tools read with engines that lack ``\\p{..}``)."""
+"""The refused categories within the Basic Multilingual Plane, as ``\\uXXXX`` escapes of a
+regular expression class for the published schema, whose readers' engines lack ``\\p{..}``.
+Surrogates are left out: no engine takes them in a class, and UTF-8 JSON cannot carry one."""
 MAX_LEAD_NAME = 32
 MAX_LEAD_NAME_SENT = 128
 

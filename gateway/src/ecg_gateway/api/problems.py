@@ -30,10 +30,15 @@ class ProblemError(Exception):
         detail: str | None = None,
         errors: list[FieldError] | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        close_connection: bool = False,
     ) -> None:
         super().__init__(detail or title)
         self.problem = Problem(title=title, status=status, detail=detail, errors=errors)
         self.headers = dict(headers or {})
+        self.close_connection = close_connection
+        """The rest of the body cannot be read: say ``Connection: close`` so the client does
+        not reuse a connection the server is about to drop."""
 
 
 def problem_response(problem: Problem, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -101,7 +106,10 @@ def problem_middleware(unavailable: tuple[type[Exception], ...] = ()) -> Middlew
         try:
             return await handler(request)
         except ProblemError as error:
-            return problem_response(error.problem, error.headers)
+            response = problem_response(error.problem, error.headers)
+            if error.close_connection:
+                response.force_close()
+            return response
         except LoginThrottled as error:
             problem = Problem(title="Too Many Requests", status=429, detail=str(error))
             return problem_response(problem, {"Retry-After": error.retry_after_header})

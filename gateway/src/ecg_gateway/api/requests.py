@@ -18,6 +18,7 @@ M = TypeVar("M", bound=BaseModel)
 
 JSON_MEDIA_TYPE: Final = "application/json"
 FORM_MEDIA_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
+"""OAuth2's password flow sends the first; ``curl -F`` and older clients the second."""
 CONTENT_CODINGS: Final = ("identity", "gzip", "deflate", "br", "zstd")
 """What aiohttp decodes with the gateway's dependencies (``br`` with Brotli, ``zstd`` with
 backports.zstd); anything else is refused with 415 rather than read as JSON."""
@@ -57,7 +58,12 @@ async def _read_body(request: web.Request) -> bytes:
     try:
         return await request.read()
     except web.RequestPayloadError:
-        raise bad_request(f"the body could not be decoded as Content-Encoding {coding}") from None
+        raise ProblemError(
+            400,
+            "Bad Request",
+            f"the body could not be decoded as Content-Encoding {coding}",
+            close_connection=True,
+        ) from None
 
 
 def decode_json(raw: bytes) -> Any:
@@ -103,7 +109,9 @@ async def read_json_or_form(request: web.Request, model: type[M], fields: tuple[
         raise unsupported_media_type("forms are accepted without Content-Encoding only")
     try:
         form = await request.post()
-    except (ValueError, UnicodeDecodeError, web.RequestPayloadError) as error:
+    except web.HTTPException:
+        raise
+    except Exception as error:  # whatever a malformed form makes the parser raise
         raise bad_request(f"the form could not be read: {error}") from None
     return validate(model, single_values(form, fields))
 
