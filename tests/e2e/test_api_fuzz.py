@@ -63,7 +63,12 @@ def schemathesis_run(stack: Stack, token: str, role: str, report_dir: Path) -> d
         "--no-color",
     ]
     finished = subprocess.run(
-        command, capture_output=True, text=True, timeout=SECONDS[role] + 120, check=False
+        command,
+        capture_output=True,
+        text=True,
+        timeout=SECONDS[role] + 120,
+        check=False,
+        cwd=report_dir,  # schemathesis keeps a cache in its working directory
     )
     print(finished.stdout[-6000:])
     print(finished.stderr[-2000:])
