@@ -12,6 +12,12 @@ from pymongo import AsyncMongoClient
 from tests.services import ServiceUrls, real_services
 
 SERVICES_USED = pytest.StashKey[ServiceUrls]()
+RUN_FACTS = pytest.StashKey[list[str]]()
+"""Lines a test wants in the run's summary (fuzzing totals), shown even when it passes."""
+
+
+def report_fact(config: pytest.Config, line: str) -> None:
+    config.stash.setdefault(RUN_FACTS, []).append(line)
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +30,10 @@ def services(request: pytest.FixtureRequest) -> Iterator[ServiceUrls]:
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
-    """Say where the real services came from, so a run shows they were not skipped."""
+    """Say where the real services came from, so a run shows they were not skipped, and
+    what the tests reported as facts of the run."""
+    for line in config.stash.get(RUN_FACTS, []):
+        terminalreporter.write_line(line)
     urls = config.stash.get(SERVICES_USED, None)
     if urls is None:
         terminalreporter.write_line("real services: not used by the selected tests")

@@ -9,9 +9,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import report_fact
 from tests.e2e.conftest import Api, Stack
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +36,9 @@ NEVER_ENDS = {"user": ["--exclude-path", "/ecg/events"], "admin": []}
 (its behaviour is pinned in tests/integration/gateway/test_push.py); the admin's is 403."""
 
 
-def schemathesis_run(stack: Stack, token: str, role: str, report_dir: Path) -> dict[str, object]:
+def schemathesis_run(
+    stack: Stack, token: str, role: str, report_dir: Path, config: pytest.Config
+) -> dict[str, Any]:
     report = report_dir / f"schemathesis-{role}.json"
     command = [
         str(Path(sys.executable).with_name("st")),
@@ -72,9 +76,14 @@ def schemathesis_run(stack: Stack, token: str, role: str, report_dir: Path) -> d
     )
     print(finished.stdout[-6000:])
     print(finished.stderr[-2000:])
-    summary: dict[str, object] = json.loads(report.read_text())
+    summary: dict[str, Any] = json.loads(report.read_text())
     counts = summary.get("test_cases", {})
-    print(f"schemathesis as {role}: test cases {counts}, failures {summary.get('failures')}")
+    line = (
+        f"schemathesis as {role}: {counts}, failures {len(summary.get('failures') or [])}, "
+        f"{summary.get('running_time', 0):.0f} s, stop reason {summary.get('stop_reason')}"
+    )
+    print(line)
+    report_fact(config, line)
     assert finished.returncode == 0, f"schemathesis found failures as {role} (output above)"
     return summary
 
@@ -88,7 +97,7 @@ def running(stack: Stack) -> Stack:
 
 @pytest.mark.timeout(sum(SECONDS.values()) + 240)
 def test_no_request_gets_a_5xx_or_an_answer_off_the_contract(
-    running: Stack, unique: str, tmp_path: Path
+    running: Stack, unique: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     api = Api(running.base_url)
     admin = api.token("admin", "adminpass")
@@ -97,5 +106,5 @@ def test_no_request_gets_a_5xx_or_an_answer_off_the_contract(
     tokens = {"user": user, "admin": admin}
     for role, headers in tokens.items():
         token = headers["Authorization"].removeprefix("Bearer ")
-        summary = schemathesis_run(running, token, role, tmp_path)
+        summary = schemathesis_run(running, token, role, tmp_path, request.config)
         assert summary["test_cases"], "schemathesis generated nothing"
