@@ -41,7 +41,7 @@ test-unit: install
 lint: install ## ruff and mypy
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy contracts/src gateway/src analyzer/src tests deploy benchmarks
+	$(UV) run --no-sync mypy contracts/src amqp/src gateway/src analyzer/src tests deploy benchmarks
 
 format: install
 	$(UV) run --no-sync ruff check --fix .

@@ -1,4 +1,4 @@
-# The analyzer image: ecg-analyzer and ecg-contracts with their locked dependencies, nothing else
+# The analyzer image: ecg-analyzer and ecg-contracts and ecg-amqp with their locked dependencies, nothing else
 # (no aiohttp, pymongo). Build context: the repository root, e.g.
 #   docker build -f deploy/analyzer.Dockerfile -t ecg-analyzer .
 # (BuildKit, the default builder since Docker 23, for the cache mounts.)
@@ -19,12 +19,14 @@ WORKDIR /src
 #    whole workspace, so every member's pyproject.toml is needed (not their sources).
 COPY pyproject.toml uv.lock .python-version ./
 COPY contracts/pyproject.toml contracts/
+COPY amqp/pyproject.toml amqp/
 COPY gateway/pyproject.toml gateway/
 COPY analyzer/pyproject.toml analyzer/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-editable --package ecg-analyzer --no-install-workspace
-# 2. The service and the contracts it shares, installed as wheels (no links back to /src).
+# 2. The service and the contracts and AMQP layer it shares, installed as wheels (no links back to /src).
 COPY contracts/src contracts/src
+COPY amqp/src amqp/src
 COPY analyzer/src analyzer/src
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-editable --package ecg-analyzer

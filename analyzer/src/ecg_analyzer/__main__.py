@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 
+from ecg_amqp.connection import FatalBrokerError
 from ecg_contracts.logs import configure_logging
 from pydantic import ValidationError
 
@@ -19,7 +20,10 @@ async def serve(settings: AnalyzerSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await Worker(settings).run(stop)
+    try:
+        await Worker(settings).run(stop)
+    except FatalBrokerError as error:
+        sys.exit(f"ecg_analyzer: refusing to run: {error}")
 
 
 def main() -> None:

@@ -6,26 +6,34 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
+from ecg_amqp.connection import (
+    BrokerConfig,
+    FatalBrokerError,
+    Session,
+    Supervisor,
+    parse_urls,
+)
+from ecg_amqp.topology import WorkQueue, declare_work_queue
 from ecg_contracts import events
 
 from ecg_gateway.api import state
-from ecg_gateway.api.observability import InFlight, Metrics, make_observability_middleware
+from ecg_gateway.api.observability import (
+    Failure,
+    InFlight,
+    Metrics,
+    make_observability_middleware,
+)
 from ecg_gateway.api.openapi import add_docs_routes
 from ecg_gateway.api.problems import UndecodableBodyNoise, problem_middleware
 from ecg_gateway.api.routes import add_operations
 from ecg_gateway.auth.passwords import Passwords
 from ecg_gateway.auth.throttle import LoginThrottle
 from ecg_gateway.auth.tokens import TokenService
-from ecg_gateway.messaging.amqp import (
-    AmqpEventPublisher,
-    consume_results,
-    consume_status_feed,
-    declare_consumer_queue,
-    open_amqp,
-)
+from ecg_gateway.messaging.amqp import AmqpEventPublisher, consume_results, consume_status_feed
 from ecg_gateway.messaging.notifications import StatusHub
 from ecg_gateway.messaging.relay import OutboxRelay
 from ecg_gateway.services import EcgService, UserService
@@ -40,7 +48,6 @@ from ecg_gateway.store.mongo import (
 from ecg_gateway.store.records import StatusChange, UsernameTaken
 
 log = logging.getLogger(__name__)
-AMQP_RETRY_S = 2.0
 
 
 def add_routes(app: web.Application) -> None:
@@ -110,38 +117,42 @@ def feed_hub(hub: StatusHub) -> Callable[[events.EcgStatusChanged | events.EcgDe
 
 
 async def maintain_amqp(app: web.Application) -> None:
-    """Connect, declare, consume and publish; after any outage, start over."""
+    """Connect to any node, declare, consume and publish; after any outage, start over.
+    Stopped by cancellation; a set-up the broker refuses for good is recorded as the
+    gateway's failure and stops it."""
     settings = app[state.SETTINGS]
     publisher = app[state.PUBLISHER]
     hub = app[state.HUB]
-    while True:
-        try:
-            async with open_amqp(
-                settings.amqp_url, settings.exchange, settings.results_prefetch
-            ) as amqp:
-                await consume_status_feed(amqp.channel, amqp.exchange, feed_hub(hub))
-                if settings.consume_results:
-                    queue = await declare_consumer_queue(
-                        amqp.channel,
-                        amqp.exchange,
-                        settings.results_queue,
-                        [events.ANALYZED_PATTERN, events.ANALYSIS_FAILED_PATTERN],
-                    )
-                    await consume_results(queue, app[state.ECG_SERVICE].record_result)
-                publisher.attach(amqp)
-                hub.resync()
-                app[state.RELAY].kick()
-                log.info("connected to the broker", extra={"exchange": settings.exchange})
-                await amqp.closed.wait()
-                log.warning("lost the broker connection; reconnecting")
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.warning("broker unavailable; retrying", extra={"error": repr(error)})
-        finally:
-            publisher.attach(None)
-            hub.feed_down()
-        await asyncio.sleep(AMQP_RETRY_S)
+    supervisor = Supervisor(
+        BrokerConfig(
+            urls=parse_urls(settings.amqp_url),
+            exchange=settings.exchange,
+            prefetch=settings.results_prefetch,
+            connection_name="gateway",
+        )
+    )
+    results = WorkQueue(
+        settings.results_queue, (events.ANALYZED_PATTERN, events.ANALYSIS_FAILED_PATTERN)
+    )
+
+    async def serve_session(session: Session) -> None:
+        await consume_status_feed(session, feed_hub(hub))
+        if settings.consume_results:
+            queue = await declare_work_queue(session, results)
+            await consume_results(queue, app[state.ECG_SERVICE].record_result)
+        publisher.attach(session)
+        hub.resync()
+        app[state.RELAY].kick()
+        await session.wait_closed_or(asyncio.Event())
+
+    def session_down() -> None:
+        publisher.attach(None)
+        hub.feed_down()
+
+    try:
+        await supervisor.run(serve_session, asyncio.Event(), on_down=session_down)
+    except FatalBrokerError as error:
+        app[state.FAILURE].fail(str(error))
 
 
 async def stop_task(task: asyncio.Task[None], timeout_s: float = 10.0) -> None:
@@ -151,9 +162,22 @@ async def stop_task(task: asyncio.Task[None], timeout_s: float = 10.0) -> None:
         log.warning("a background task did not stop in time", extra={"task": task.get_name()})
 
 
+def fail_on_crash(app: web.Application) -> Callable[[asyncio.Task[None]], None]:
+    """A background task that dies of a bug must not leave a gateway that looks alive."""
+
+    def check(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("a background task crashed", exc_info=error, extra={"task": task.get_name()})
+            app[state.FAILURE].fail(f"the {task.get_name()} task crashed: {error!r}")
+
+    return check
+
+
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     amqp_task = asyncio.create_task(maintain_amqp(app), name="amqp")
     relay_task = asyncio.create_task(app[state.RELAY].run(), name="outbox-relay")
+    for task in (amqp_task, relay_task):
+        task.add_done_callback(fail_on_crash(app))
     yield
     app[state.HUB].close()
     await stop_task(relay_task)
@@ -216,6 +240,7 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     app[state.PUBLISHER] = publisher
     app[state.RELAY] = relay
     app[state.HUB] = hub
+    app[state.FAILURE] = Failure()
     app[state.TOKENS] = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s)
     throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_s, settings.login_max_backoff_s
@@ -246,8 +271,12 @@ async def serve(settings: GatewaySettings, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    failure = app[state.FAILURE]
     try:
-        await stop.wait()
+        await asyncio.wait(
+            [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(failure.happened.wait())],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         log.info("shutting down: no new connections, draining in-flight requests")
         await site.stop()
         app[state.HUB].close()
@@ -257,3 +286,5 @@ async def serve(settings: GatewaySettings, host: str, port: int) -> None:
     finally:
         await runner.cleanup()
     log.info("stopped")
+    if failure.reason is not None:
+        sys.exit(f"ecg_gateway: refusing to run: {failure.reason}")

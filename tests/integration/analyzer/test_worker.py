@@ -12,7 +12,8 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from ecg_analyzer.settings import AnalyzerSettings
-from ecg_analyzer.worker.consumer import Analyze, Worker
+from ecg_analyzer.worker.consumer import Worker
+from ecg_analyzer.worker.pool import Analyze
 from ecg_analyzer.worker.tasks import analyze_submitted
 from ecg_contracts import events
 from ecg_contracts.events import EcgAnalysisFailed, EcgAnalyzed, EcgSubmitted, SubmittedLead

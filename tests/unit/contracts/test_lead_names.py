@@ -15,9 +15,7 @@ def test_the_published_class_is_the_refused_categories_of_the_bmp_without_surrog
         category = unicodedata.category(char)
         if category == "Cs":
             continue
-        assert bool(published.fullmatch(char)) == (category in REFUSED_CATEGORIES), hex(
-            code_point
-        )
+        assert bool(published.fullmatch(char)) == (category in REFUSED_CATEGORIES), hex(code_point)
 
 
 def test_names_come_back_normalized() -> None:

@@ -53,6 +53,21 @@ class InFlight:
         return True
 
 
+class Failure:
+    """Why a background part cannot go on (the broker refuses the queues, say): ``serve``
+    stops the gateway on it and exits with the reason."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self.happened = asyncio.Event()
+
+    def fail(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+            logging.getLogger("ecg_gateway").critical("cannot go on", extra={"reason": reason})
+        self.happened.set()
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()

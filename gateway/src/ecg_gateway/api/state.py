@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pymongo import AsyncMongoClient
 
-from ecg_gateway.api.observability import InFlight, Metrics
+from ecg_gateway.api.observability import Failure, InFlight, Metrics
 from ecg_gateway.auth.tokens import TokenService
 from ecg_gateway.messaging.amqp import AmqpEventPublisher
 from ecg_gateway.messaging.notifications import StatusHub
@@ -18,6 +18,7 @@ from ecg_gateway.store.ports import UserRepository
 
 METRICS = web.AppKey("metrics", Metrics)
 IN_FLIGHT = web.AppKey("in_flight", InFlight)
+FAILURE = web.AppKey("failure", Failure)
 SETTINGS = web.AppKey("settings", GatewaySettings)
 MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
 PUBLISHER = web.AppKey("publisher", AmqpEventPublisher)
