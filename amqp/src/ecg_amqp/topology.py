@@ -48,6 +48,21 @@ async def declare_work_queue(session: Session, spec: WorkQueue) -> AbstractQueue
     return queue
 
 
+async def declare_notification_queue(
+    session: Session, patterns: tuple[str, ...], ttl_ms: int, max_length: int
+) -> AbstractQueue:
+    """A consumer's private view of some events: exclusive and auto-deleted (gone with its
+    connection, so a classic queue), bounded by age and length meanwhile."""
+    queue = await session.channel.declare_queue(
+        exclusive=True,
+        auto_delete=True,
+        arguments={"x-message-ttl": ttl_ms, "x-max-length": max_length},
+    )
+    for pattern in patterns:
+        await queue.bind(session.exchange, routing_key=pattern)
+    return queue
+
+
 async def _declare_quorum(session: Session, name: str, arguments: FieldTable) -> AbstractQueue:
     """Declare; a queue of that name with other arguments (a classic queue of an older
     version, say) is replaced when it is empty and unused, else refused with what to do."""

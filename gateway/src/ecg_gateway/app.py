@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 from ecg_amqp.connection import (
@@ -19,6 +20,7 @@ from ecg_amqp.connection import (
 )
 from ecg_amqp.topology import WorkQueue, declare_work_queue
 from ecg_contracts import events
+from pymongo import AsyncMongoClient
 
 from ecg_gateway.api import state
 from ecg_gateway.api.observability import (
@@ -48,6 +50,51 @@ from ecg_gateway.store.mongo import (
 from ecg_gateway.store.records import StatusChange, UsernameTaken
 
 log = logging.getLogger(__name__)
+MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
+PUBLISHER = web.AppKey("publisher", AmqpEventPublisher)
+RELAY = web.AppKey("relay", OutboxRelay)
+HUB = web.AppKey("hub", StatusHub)
+"""Resources only the composition root touches; the HTTP layer reaches them through
+:class:`StackHealth` and the use cases."""
+
+
+class StackHealth:
+    """Readiness and backlog gauges from the drivers, behind the HTTP layer's port."""
+
+    def __init__(
+        self,
+        mongo: AsyncMongoClient[dict[str, Any]],
+        publisher: AmqpEventPublisher,
+        relay: OutboxRelay,
+        results_queue: str,
+        failure: Failure,
+    ) -> None:
+        self._mongo = mongo
+        self._publisher = publisher
+        self._relay = relay
+        self._results_queue = results_queue
+        self._failure = failure
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await self._mongo.admin.command("ping")
+            checks["mongo"] = "ok"
+        except Exception as error:
+            checks["mongo"] = f"down: {type(error).__name__}"
+        checks["amqp"] = "ok" if self._publisher.connected else "down"
+        if self._failure.reason is not None:
+            checks["gateway"] = f"down: {self._failure.reason}"
+        return checks
+
+    def outbox_backlog(self) -> int:
+        return self._relay.backlog
+
+    async def results_queue_depth(self) -> int | None:
+        try:
+            return await self._publisher.queue_depth(self._results_queue)
+        except Exception:
+            return None
 
 
 def add_routes(app: web.Application) -> None:
@@ -60,7 +107,7 @@ async def ensure_admin(app: web.Application) -> None:
     password still opens it, whatever the settings say now."""
     settings = app[state.SETTINGS]
     users = app[state.USER_SERVICE]
-    if not await app[state.USERS].admin_exists():
+    if not await users.admin_exists():
         with contextlib.suppress(UsernameTaken):
             await users.create(
                 settings.admin_username, settings.admin_password.get_secret_value(), "admin"
@@ -74,7 +121,7 @@ async def ensure_admin(app: web.Application) -> None:
 
 
 async def mongo_ctx(app: web.Application) -> AsyncIterator[None]:
-    client = app[state.MONGO]
+    client = app[MONGO]
     await client.admin.command("ping")
     await create_indexes(client[app[state.SETTINGS].mongo_db])
     await ensure_admin(app)
@@ -121,8 +168,8 @@ async def maintain_amqp(app: web.Application) -> None:
     Stopped by cancellation; a set-up the broker refuses for good is recorded as the
     gateway's failure and stops it."""
     settings = app[state.SETTINGS]
-    publisher = app[state.PUBLISHER]
-    hub = app[state.HUB]
+    publisher = app[PUBLISHER]
+    hub = app[HUB]
     supervisor = Supervisor(
         BrokerConfig(
             urls=parse_urls(settings.amqp_url),
@@ -142,7 +189,7 @@ async def maintain_amqp(app: web.Application) -> None:
             await consume_results(queue, app[state.ECG_SERVICE].record_result)
         publisher.attach(session)
         hub.resync()
-        app[state.RELAY].kick()
+        app[RELAY].kick()
         await session.wait_closed_or(asyncio.Event())
 
     def session_down() -> None:
@@ -175,14 +222,14 @@ def fail_on_crash(app: web.Application) -> Callable[[asyncio.Task[None]], None]:
 
 async def background_ctx(app: web.Application) -> AsyncIterator[None]:
     amqp_task = asyncio.create_task(maintain_amqp(app), name="amqp")
-    relay_task = asyncio.create_task(app[state.RELAY].run(), name="outbox-relay")
+    relay_task = asyncio.create_task(app[RELAY].run(), name="outbox-relay")
     for task in (amqp_task, relay_task):
         task.add_done_callback(fail_on_crash(app))
     yield
-    app[state.HUB].close()
+    app[HUB].close()
     await stop_task(relay_task)
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(app[state.RELAY].drain(), timeout=5)
+        await asyncio.wait_for(app[RELAY].drain(), timeout=5)
     await app[state.ECG_SERVICE].close()
     await stop_task(amqp_task)
 
@@ -235,12 +282,12 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     app[state.METRICS] = metrics
     app[state.IN_FLIGHT] = in_flight
     app[state.SETTINGS] = settings
-    app[state.MONGO] = mongo
-    app[state.USERS] = users
-    app[state.PUBLISHER] = publisher
-    app[state.RELAY] = relay
-    app[state.HUB] = hub
-    app[state.FAILURE] = Failure()
+    app[MONGO] = mongo
+    app[PUBLISHER] = publisher
+    app[RELAY] = relay
+    app[HUB] = hub
+    app[state.FAILURE] = failure = Failure()
+    app[state.HEALTH] = StackHealth(mongo, publisher, relay, settings.results_queue, failure)
     app[state.TOKENS] = TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s)
     throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_s, settings.login_max_backoff_s
@@ -279,7 +326,7 @@ async def serve(settings: GatewaySettings, host: str, port: int) -> None:
         )
         log.info("shutting down: no new connections, draining in-flight requests")
         await site.stop()
-        app[state.HUB].close()
+        app[HUB].close()
         drained = await app[state.IN_FLIGHT].wait_idle(settings.shutdown_timeout_s)
         if not drained:
             log.warning("shutdown timeout: cancelling the requests still in flight")

@@ -349,6 +349,19 @@ class UserService:
         await self._users.insert(user)
         return user
 
+    async def get(self, user_id: str) -> UserRecord | None:
+        return await self._users.get(user_id)
+
+    async def list_page(self, limit: int, after_username: str | None) -> list[UserRecord]:
+        return await self._users.list_page(limit, after_username)
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> UserRecord | None:
+        """Takes effect on the user's existing tokens at once: every request reads it."""
+        return await self._users.set_disabled(user_id, disabled)
+
+    async def admin_exists(self) -> bool:
+        return await self._users.admin_exists()
+
     async def authenticate(
         self, username: str, password: str, client: str | None = None
     ) -> UserRecord | None:

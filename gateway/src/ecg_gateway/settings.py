@@ -35,7 +35,8 @@ class GatewaySettings(BaseSettings):
     amqp_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/",
         validation_alias=AliasChoices("ECG_AMQP_URL", "AMQP_URL"),
-        description="RabbitMQ connection string (`AMQP_URL` also accepted).",
+        description="RabbitMQ connection string; several, comma-separated, for the nodes of a "
+        "cluster, tried in turn (`AMQP_URL` also accepted).",
     )
     exchange: str = Field(default="ecg.events", description="Topic exchange of the events.")
     results_queue: str = Field(

@@ -74,7 +74,7 @@ async def authenticate(request: web.Request) -> Principal:
         claims = request.app[state.TOKENS].verify(token.strip())
     except InvalidToken:
         raise unauthorized("the token is invalid or expired") from None
-    user = await request.app[state.USERS].get(claims.subject)
+    user = await request.app[state.USER_SERVICE].get(claims.subject)
     if user is None or user.disabled:
         raise unauthorized("the token's user is unknown or disabled")
     return Principal(user_id=user.id, username=user.username, role=user.role)
@@ -138,7 +138,7 @@ async def create_user(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     principal = await authenticate(request)
-    user = await request.app[state.USERS].get(principal.user_id)
+    user = await request.app[state.USER_SERVICE].get(principal.user_id)
     if user is None:
         raise unauthorized("the token's user is unknown")
     return json_response(user_out(user))
@@ -148,7 +148,9 @@ async def list_users(request: web.Request) -> web.Response:
     ensure_may_manage_users(await authenticate(request))
     limit = page_limit(request)
     cursor = decode_cursor(query_value(request, "cursor"), 1)
-    users = await request.app[state.USERS].list_page(limit + 1, cursor[0] if cursor else None)
+    users = await request.app[state.USER_SERVICE].list_page(
+        limit + 1, cursor[0] if cursor else None
+    )
     more = len(users) > limit
     users = users[:limit]
     return json_response(
@@ -162,7 +164,9 @@ async def list_users(request: web.Request) -> web.Response:
 async def patch_user(request: web.Request) -> web.Response:
     ensure_may_manage_users(await authenticate(request))
     body = await read_json(request, UserPatch)
-    user = await request.app[state.USERS].set_disabled(request.match_info["user_id"], body.disabled)
+    user = await request.app[state.USER_SERVICE].set_disabled(
+        request.match_info["user_id"], body.disabled
+    )
     if user is None:
         raise not_found("no such user")
     return json_response(user_out(user))
@@ -321,13 +325,7 @@ async def live(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    checks: dict[str, str] = {}
-    try:
-        await request.app[state.MONGO].admin.command("ping")
-        checks["mongo"] = "ok"
-    except Exception as error:
-        checks["mongo"] = f"down: {type(error).__name__}"
-    checks["amqp"] = "ok" if request.app[state.PUBLISHER].connected else "down"
+    checks = await request.app[state.HEALTH].readiness()
     ok = all(v == "ok" for v in checks.values())
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
@@ -336,12 +334,8 @@ async def ready(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     registry = request.app[state.METRICS]
-    registry.outbox_backlog.set(request.app[state.RELAY].backlog)
-    try:
-        depth = await request.app[state.PUBLISHER].queue_depth(
-            request.app[state.SETTINGS].results_queue
-        )
-    except Exception:
-        depth = None
+    health = request.app[state.HEALTH]
+    registry.outbox_backlog.set(health.outbox_backlog())
+    depth = await health.results_queue_depth()
     registry.results_queue_depth.set(-1 if depth is None else depth)
     return await render_metrics(registry)

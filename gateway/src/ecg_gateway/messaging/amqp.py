@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from ecg_amqp.connection import Session
 from ecg_amqp.publishing import EventPublisher
+from ecg_amqp.topology import declare_notification_queue
 from ecg_contracts import events
 from ecg_contracts.events import (
     EcgAnalysisFailed,
@@ -89,13 +90,12 @@ async def consume_status_feed(session: Session, handler: FeedHandler) -> None:
     """This gateway's own view of every stored status and deletion: an exclusive,
     auto-deleted queue (gone with the connection; bounded meanwhile), consumed without
     acks."""
-    queue = await session.channel.declare_queue(
-        exclusive=True,
-        auto_delete=True,
-        arguments={"x-message-ttl": STATUS_FEED_TTL_MS, "x-max-length": STATUS_FEED_MAX_LENGTH},
+    queue = await declare_notification_queue(
+        session,
+        (events.STATUS_CHANGED_PATTERN, events.DELETED_PATTERN),
+        STATUS_FEED_TTL_MS,
+        STATUS_FEED_MAX_LENGTH,
     )
-    for pattern in (events.STATUS_CHANGED_PATTERN, events.DELETED_PATTERN):
-        await queue.bind(session.exchange, routing_key=pattern)
 
     async def on_message(message: AbstractIncomingMessage) -> None:
         try:
