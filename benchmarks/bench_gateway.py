@@ -45,9 +45,9 @@ import numpy as np
 from ecg_analyzer.insights.compute import compute_insights
 from ecg_contracts.rest import EcgCreate
 from ecg_contracts.signal import pack_samples
+from ecg_gateway.model import EcgRecord, StoredLead
 from ecg_gateway.services import content_hash
 from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_indexes
-from ecg_gateway.store.records import EcgRecord, StoredLead
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

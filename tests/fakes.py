@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ecg_contracts.events import EcgDeleted, EcgStatusChanged, EcgSubmitted
-from ecg_gateway.store.records import (
+from ecg_gateway.model import (
     EcgAlreadyExists,
     EcgHeadRecord,
     EcgRecord,

@@ -37,7 +37,8 @@ from ecg_gateway.auth.throttle import LoginThrottle
 from ecg_gateway.auth.tokens import TokenService
 from ecg_gateway.messaging.amqp import AmqpEventPublisher, consume_results, consume_status_feed
 from ecg_gateway.messaging.notifications import StatusHub
-from ecg_gateway.messaging.relay import OutboxRelay
+from ecg_gateway.model import StatusChange, UsernameTaken
+from ecg_gateway.relay import OutboxRelay
 from ecg_gateway.services import EcgService, UserService
 from ecg_gateway.settings import DEV_ADMIN_PASSWORD, DEV_JWT_SECRET, GatewaySettings
 from ecg_gateway.store.mongo import (
@@ -47,7 +48,6 @@ from ecg_gateway.store.mongo import (
     create_client,
     create_indexes,
 )
-from ecg_gateway.store.records import StatusChange, UsernameTaken
 
 log = logging.getLogger(__name__)
 MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import logging
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from ecg_contracts.events import (
@@ -18,12 +17,10 @@ from ecg_contracts.events import (
     EcgAnalyzed,
     EcgDeleted,
     EcgStatusChanged,
-    EcgSubmitted,
-    SubmittedLead,
 )
 from ecg_contracts.insights import Insights
 from ecg_contracts.rest import EcgCreate, Role, Status
-from ecg_contracts.signal import EncodedSignal, pack_samples
+from ecg_contracts.signal import pack_samples
 
 from ecg_gateway.auth.access import Principal, ensure_may_use_ecgs
 from ecg_gateway.auth.passwords import Passwords
@@ -31,8 +28,8 @@ from ecg_gateway.auth.throttle import LoginThrottle, LoginThrottled, login_keys
 from ecg_gateway.batching import Batcher
 from ecg_gateway.messaging.notifications import StatusHub, Subscription
 from ecg_gateway.messaging.ports import StatusNotifier
-from ecg_gateway.store.ports import EcgRepository, UserRepository
-from ecg_gateway.store.records import (
+from ecg_gateway.model import (
+    Clock,
     EcgAlreadyExists,
     EcgRecord,
     EcgStatusRecord,
@@ -41,10 +38,12 @@ from ecg_gateway.store.records import (
     StatusChange,
     StoredLead,
     UserRecord,
+    as_utc,
+    utc_now,
 )
+from ecg_gateway.store.ports import EcgRepository, UserRepository
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 RESULTS_PER_WRITE: Final = 64
 STATUS_READS_AT_ONCE: Final = 8
 """Concurrent status reads per gateway: polling clients queue here, not in the database,
@@ -52,17 +51,6 @@ so they cannot crowd out the result writes."""
 MAX_LOGINS_AT_ONCE: Final = 16
 """Password checks (argon2, tens of ms of CPU each) in progress per gateway; more logins at
 once get 429, so a flood of them cannot queue unbounded CPU work."""
-
-
-def utc_now() -> datetime:
-    """Millisecond precision: what BSON dates keep, so cursors compare exactly."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A date without an offset is taken as UTC."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class EcgObserver(Protocol):
@@ -111,22 +99,6 @@ def content_hash(body: EcgCreate, leads: list[StoredLead]) -> str:
         digest.update(f"\x00{lead.name}\x00{lead.dtype}\x00".encode())
         digest.update(lead.raw)
     return digest.hexdigest()
-
-
-def submitted_event(record: EcgRecord, attempt: int) -> EcgSubmitted:
-    return EcgSubmitted(
-        ecg_id=record.ecg_id,
-        owner_id=record.owner_id,
-        sampling_rate_hz=record.sampling_rate_hz,
-        attempt=attempt,
-        leads=[
-            SubmittedLead(
-                name=lead.name,
-                signal=EncodedSignal(dtype=lead.dtype, data=base64.b64encode(lead.raw).decode()),
-            )
-            for lead in record.leads
-        ],
-    )
 
 
 class EcgService:

@@ -1,4 +1,5 @@
-"""The EcgRepository contract, run against the in-memory fake and the MongoDB adapter."""
+"""The EcgRepository and DispatchQueue contracts, run against the in-memory fake and the
+MongoDB adapter (each implements both)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import pytest
-from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_indexes
-from ecg_gateway.store.ports import EcgRepository
-from ecg_gateway.store.records import (
+from ecg_gateway.model import (
     EcgAlreadyExists,
     EcgHeadRecord,
     EcgRecord,
@@ -19,6 +19,8 @@ from ecg_gateway.store.records import (
     StatusChange,
     StoredLead,
 )
+from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_indexes
+from ecg_gateway.store.ports import DispatchQueue, EcgRepository
 
 from tests.fakes import InMemoryEcgRepository
 from tests.services import ServiceUrls
@@ -26,8 +28,12 @@ from tests.services import ServiceUrls
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
+class EcgStore(EcgRepository, DispatchQueue, Protocol):
+    """Both ports, as each adapter under test implements them."""
+
+
 async def record(
-    repository: EcgRepository,
+    repository: EcgStore,
     ecg_id: str,
     status: str,
     insights: dict[str, object] | None,
@@ -54,7 +60,7 @@ def ecg(ecg_id: str, owner: str = "owner-a", at: datetime = T0) -> EcgRecord:
 @pytest.fixture(params=["in-memory", "mongo"])
 async def repository(
     request: pytest.FixtureRequest, services: ServiceUrls, mongo_db_name: str
-) -> AsyncIterator[EcgRepository]:
+) -> AsyncIterator[EcgStore]:
     if request.param == "in-memory":
         yield InMemoryEcgRepository()
         return
@@ -67,14 +73,14 @@ async def repository(
     await client.close()
 
 
-async def test_a_stored_ecg_reads_back_with_its_bytes(repository: EcgRepository) -> None:
+async def test_a_stored_ecg_reads_back_with_its_bytes(repository: EcgStore) -> None:
     await repository.insert(ecg("e1"))
     stored = await repository.get("owner-a", "e1")
     assert stored == ecg("e1")
     assert await repository.get("owner-b", "e1") is None
 
 
-async def test_ids_are_unique_per_owner_only(repository: EcgRepository) -> None:
+async def test_ids_are_unique_per_owner_only(repository: EcgStore) -> None:
     await repository.insert(ecg("same"))
     with pytest.raises(EcgAlreadyExists):
         await repository.insert(ecg("same"))
@@ -82,7 +88,7 @@ async def test_ids_are_unique_per_owner_only(repository: EcgRepository) -> None:
 
 
 async def test_listing_is_newest_first_and_resumes_after_a_cursor(
-    repository: EcgRepository,
+    repository: EcgStore,
 ) -> None:
     for minute in range(5):
         await repository.insert(ecg(f"m{minute}", at=T0 + timedelta(minutes=minute)))
@@ -96,7 +102,7 @@ async def test_listing_is_newest_first_and_resumes_after_a_cursor(
     assert rest[0].lead_names == ["I"]
 
 
-async def test_only_a_pending_ecg_takes_a_result(repository: EcgRepository) -> None:
+async def test_only_a_pending_ecg_takes_a_result(repository: EcgStore) -> None:
     await repository.insert(ecg("r"))
     assert await record(repository, "r", "done", {"version": 1}) == "stored"
     assert await record(repository, "r", "failed", None, "late", "event-2") == "duplicate"
@@ -107,7 +113,7 @@ async def test_only_a_pending_ecg_takes_a_result(repository: EcgRepository) -> N
 
 
 async def test_a_batch_of_results_gets_one_outcome_each_in_order(
-    repository: EcgRepository,
+    repository: EcgStore,
 ) -> None:
     for ecg_id in ("b1", "b2", "b3"):
         await repository.insert(ecg(ecg_id))
@@ -139,7 +145,7 @@ async def test_a_batch_of_results_gets_one_outcome_each_in_order(
     assert early.insights == {"early": True}, "a stored result is never replaced"
 
 
-async def test_status_reads_say_pending_before_a_result(repository: EcgRepository) -> None:
+async def test_status_reads_say_pending_before_a_result(repository: EcgStore) -> None:
     await repository.insert(ecg("s"))
     assert await repository.get_head("owner-a", "s") == EcgHeadRecord("s", "pending", "hash-s")
     assert await repository.get_head("owner-b", "s") is None
@@ -150,7 +156,7 @@ async def test_status_reads_say_pending_before_a_result(repository: EcgRepositor
 
 
 async def test_the_outbox_state_is_stored_with_the_ecg_and_rescheduled_after_a_failed_publish(
-    repository: EcgRepository,
+    repository: EcgStore,
 ) -> None:
     due = T0 + timedelta(minutes=5)
     await repository.insert(replace(ecg("o"), dispatch_attempts=1, dispatch_due_at=due))
@@ -163,7 +169,7 @@ async def test_the_outbox_state_is_stored_with_the_ecg_and_rescheduled_after_a_f
     assert claimed.dispatch_attempts == 0, "the failed publish does not count"
 
 
-async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: EcgRepository) -> None:
+async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: EcgStore) -> None:
     await repository.insert(ecg("d"))
     await repository.insert(ecg("later", at=T0 + timedelta(seconds=5)))
     assert await repository.due_dispatches(T0, 10) == [("owner-a", "d")]
@@ -195,7 +201,7 @@ async def test_dispatch_claims_are_leased_and_stop_once_analyzed(repository: Ecg
     assert await repository.due_dispatches(T0 + timedelta(days=1), 10) == [("owner-a", "later")]
 
 
-async def test_delete_removes_the_ecg(repository: EcgRepository) -> None:
+async def test_delete_removes_the_ecg(repository: EcgStore) -> None:
     await repository.insert(ecg("gone"))
     assert await record(repository, "gone", "done", {"old": True}) == "stored"
     assert await repository.delete("owner-a", "gone") is True
@@ -213,7 +219,7 @@ async def test_delete_removes_the_ecg(repository: EcgRepository) -> None:
 
 
 async def test_a_stored_result_survives_concurrent_dispatch_updates(
-    repository: EcgRepository,
+    repository: EcgStore,
 ) -> None:
     """FerretDB loses one of two concurrent updates of a document unless the adapter
     serializes them; a result reported as stored must stay stored."""

@@ -13,7 +13,7 @@ from ecg_gateway.messaging.notifications import (
     StatusHub,
     StreamClosed,
 )
-from ecg_gateway.store.records import EcgStatusRecord, StatusChange
+from ecg_gateway.model import EcgStatusRecord, StatusChange
 
 
 def pending(ecg_id: str) -> EcgStatusRecord:

@@ -12,9 +12,9 @@ from ecg_contracts.insights import Insights
 from ecg_contracts.rest import EcgCreate
 from ecg_gateway.auth.access import Forbidden, Principal
 from ecg_gateway.messaging.notifications import StatusHub
-from ecg_gateway.messaging.relay import OutboxRelay
+from ecg_gateway.model import StatusChange
+from ecg_gateway.relay import OutboxRelay
 from ecg_gateway.services import EcgConflict, EcgNotFound, EcgService, TooManySamples
-from ecg_gateway.store.records import StatusChange
 
 from tests.fakes import InMemoryEcgRepository, RecordingPublisher
 

@@ -43,7 +43,7 @@ from ecg_gateway.api.requests import (
 from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_may_use_ecgs
 from ecg_gateway.auth.tokens import InvalidToken
 from ecg_gateway.messaging.notifications import Resync, StreamClosed
-from ecg_gateway.store.records import StatusChange, UserRecord
+from ecg_gateway.model import StatusChange, UserRecord
 
 PENDING_RETRY_AFTER_S = "2"
 DEFAULT_PAGE = 50

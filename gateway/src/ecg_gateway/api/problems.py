@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from ecg_gateway.auth.access import Forbidden
 from ecg_gateway.auth.throttle import LoginThrottled
+from ecg_gateway.model import UsernameTaken
 from ecg_gateway.services import EcgConflict, EcgNotFound, TooManySamples
-from ecg_gateway.store.records import UsernameTaken
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Final
 
-from ecg_gateway.store.records import EcgStatusRecord, StatusChange
+from ecg_gateway.model import EcgStatusRecord, StatusChange
 
 MAX_QUEUED_PER_STREAM: Final = 1000
 KNOWN_STATUSES: Final = 20_000

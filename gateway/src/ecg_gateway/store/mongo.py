@@ -29,7 +29,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
-from ecg_gateway.store.records import (
+from ecg_gateway.model import (
     EcgAlreadyExists,
     EcgHeadRecord,
     EcgRecord,

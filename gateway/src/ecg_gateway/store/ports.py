@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from ecg_gateway.store.records import (
+from ecg_gateway.model import (
     EcgHeadRecord,
     EcgRecord,
     EcgStatusRecord,
@@ -55,6 +55,10 @@ class EcgRepository(Protocol):
     async def record_results(self, results: Sequence[StatusChange]) -> list[ResultOutcome]:
         """Store many results in one round trip; one outcome per result, in order. Only a
         pending ECG changes, so duplicate and late results are harmless."""
+
+
+class DispatchQueue(Protocol):
+    """The outbox as the relay sees it: pending ECGs whose dispatch is due."""
 
     async def due_dispatches(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(owner_id, ecg_id) of pending ECGs whose dispatch is due, most overdue first."""

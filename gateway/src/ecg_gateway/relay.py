@@ -27,9 +27,8 @@ from datetime import timedelta
 from typing import Final
 
 from ecg_gateway.messaging.ports import EventPublisher
-from ecg_gateway.services import Clock, submitted_event, utc_now
-from ecg_gateway.store.ports import EcgRepository
-from ecg_gateway.store.records import EcgRecord
+from ecg_gateway.model import Clock, EcgRecord, submitted_event, utc_now
+from ecg_gateway.store.ports import DispatchQueue
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S: Final = 10.0
@@ -48,7 +47,7 @@ def cancelled_from_outside(error: BaseException) -> bool:
 class OutboxRelay:
     def __init__(
         self,
-        ecgs: EcgRepository,
+        dispatches: DispatchQueue,
         publisher: EventPublisher,
         give_up: GiveUp,
         *,
@@ -59,7 +58,7 @@ class OutboxRelay:
         publishes_in_flight: int = 32,
         clock: Clock = utc_now,
     ) -> None:
-        self._ecgs = ecgs
+        self._dispatches = dispatches
         self._publisher = publisher
         self._give_up = give_up
         self._poll_s = poll_s
@@ -104,7 +103,9 @@ class OutboxRelay:
                     extra={"ecg_id": record.ecg_id, "error": repr(error)},
                 )
         try:
-            await self._ecgs.reschedule_dispatch(record.owner_id, record.ecg_id, self._clock())
+            await self._dispatches.reschedule_dispatch(
+                record.owner_id, record.ecg_id, self._clock()
+            )
         except Exception as error:
             log.warning(
                 "could not reschedule; the dispatch timeout will bring it back",
@@ -125,7 +126,7 @@ class OutboxRelay:
         scan = self._publisher.connected
         while scan:
             now = self._clock()
-            due = await self._ecgs.due_dispatches(now, SCAN_BATCH)
+            due = await self._dispatches.due_dispatches(now, SCAN_BATCH)
             self._last_due = len(due)
             for start in range(0, len(due), REDISPATCH_AT_ONCE):
                 chunk = due[start : start + REDISPATCH_AT_ONCE]
@@ -139,7 +140,7 @@ class OutboxRelay:
 
     async def _redispatch(self, owner_id: str, ecg_id: str) -> bool:
         now = self._clock()
-        record = await self._ecgs.claim_dispatch(owner_id, ecg_id, now, now + self._lease)
+        record = await self._dispatches.claim_dispatch(owner_id, ecg_id, now, now + self._lease)
         if record is None:
             return False
         if record.dispatch_attempts >= self._max_attempts:
@@ -152,7 +153,7 @@ class OutboxRelay:
             return True
         attempt = record.dispatch_attempts + 1
         await self._publisher.publish_submitted(submitted_event(record, attempt))
-        await self._ecgs.mark_dispatched(
+        await self._dispatches.mark_dispatched(
             record.owner_id, record.ecg_id, attempt, self._clock() + self._dispatch_timeout
         )
         log.info("dispatched", extra={"ecg_id": record.ecg_id, "attempt": attempt})

@@ -1,13 +1,36 @@
-"""What the gateway stores, independent of the database."""
+"""The gateway's model: what it stores and passes between its use cases and adapters,
+independent of the database and of HTTP; the clock; the event an ECG is dispatched as."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+from ecg_contracts.events import EcgSubmitted, SubmittedLead
 from ecg_contracts.rest import Role, Status
-from ecg_contracts.signal import SignalDtype
+from ecg_contracts.signal import EncodedSignal, SignalDtype
+
+__all__ = [
+    "Clock",
+    "EcgAlreadyExists",
+    "EcgHeadRecord",
+    "EcgRecord",
+    "EcgStatusRecord",
+    "EcgSummaryRecord",
+    "ResultOutcome",
+    "Role",
+    "Status",
+    "StatusChange",
+    "StoredLead",
+    "UserRecord",
+    "UsernameTaken",
+    "as_utc",
+    "submitted_event",
+    "utc_now",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +122,33 @@ class UsernameTaken(Exception):
 
 class EcgAlreadyExists(Exception):
     pass
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Millisecond precision: what BSON dates keep, so cursors compare exactly."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A date without an offset is taken as UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def submitted_event(record: EcgRecord, attempt: int) -> EcgSubmitted:
+    return EcgSubmitted(
+        ecg_id=record.ecg_id,
+        owner_id=record.owner_id,
+        sampling_rate_hz=record.sampling_rate_hz,
+        attempt=attempt,
+        leads=[
+            SubmittedLead(
+                name=lead.name,
+                signal=EncodedSignal(dtype=lead.dtype, data=base64.b64encode(lead.raw).decode()),
+            )
+            for lead in record.leads
+        ],
+    )
