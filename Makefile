@@ -25,7 +25,9 @@ run: install ## Gateway on :8000 and the analyzer, as separate processes; Ctrl-C
 	echo "gateway on http://localhost:$(GATEWAY_PORT) (pid $$gw), analyzer pid $$an; Ctrl-C stops both"; \
 	wait -n $$gw $$an
 
-test-tools: ## Debian's headless Chromium, for the test that renders /docs (installed as root when missing)
+test-tools: ## Debian's headless Chromium (the /docs render test) and the AsyncAPI parser (npm ci, pinned)
+	@command -v npm >/dev/null && npm ci --prefix contracts/validate --no-audit --no-fund --silent || \
+	  echo "npm is missing: the AsyncAPI validation test will fail" >&2
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  echo "installing chromium with apt-get" && (apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null; } || \
@@ -41,13 +43,14 @@ test-unit: install
 lint: install ## ruff and mypy
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy contracts/src amqp/src gateway/src analyzer/src tests deploy benchmarks
+	$(UV) run --no-sync mypy contracts/src amqp/src gateway/src analyzer/src tests deploy benchmarks examples
 
 format: install
 	$(UV) run --no-sync ruff check --fix .
 	$(UV) run --no-sync ruff format .
 
-asyncapi: install ## Regenerate contracts/asyncapi.yaml from the models
+asyncapi: install ## Regenerate the event examples (real insights of MIT-BIH 100) and contracts/asyncapi.yaml
+	$(UV) run --no-sync python -m tests.event_examples
 	$(UV) run --no-sync python -m ecg_contracts.asyncapi > contracts/asyncapi.yaml
 
 bench-analyzer: install ## Analyzer speed, side by side with NeuroKit2 (see benchmarks/)

@@ -1,12 +1,15 @@
-"""AsyncAPI 3.0 document of the events, generated from the pydantic models.
+"""AsyncAPI 3.1 document of the events, generated from the pydantic models, with the
+examples of ``examples/`` (real ones: see ``tests/event_examples.py``).
 
 ``python -m ecg_contracts.asyncapi > contracts/asyncapi.yaml`` rewrites the committed copy;
-a test fails when that copy is stale.
+a test fails when that copy is stale, and the AsyncAPI initiative's own parser validates it.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+from importlib import resources
 from typing import Any
 
 import yaml
@@ -62,6 +65,15 @@ _MESSAGES: list[tuple[str, type[BaseModel], str, str]] = [
 ]
 
 
+AMQP_BINDING_VERSION = "0.3.0"
+
+
+def example(key: str) -> dict[str, Any]:
+    text = resources.files("ecg_contracts").joinpath("examples", f"{key}.json").read_text()
+    payload: dict[str, Any] = json.loads(text)
+    return payload
+
+
 def build_document() -> dict[str, Any]:
     _, definitions = models_json_schema(
         [(model, "serialization") for _, model, _, _ in _MESSAGES],
@@ -84,11 +96,15 @@ def build_document() -> dict[str, Any]:
                 "location": "$message.payload#/ecg_id",
             },
             "bindings": {
-                "amqp": {
-                    "deliveryMode": 1 if model is EcgStatusChanged else 2,
-                    "bindingVersion": "0.3.0",
-                }
+                "amqp": {"messageType": routing_key, "bindingVersion": AMQP_BINDING_VERSION}
             },
+            "examples": [
+                {
+                    "name": key,
+                    "summary": f"A `{routing_key}` event as published.",
+                    "payload": example(key),
+                }
+            ],
         }
         channels[key] = {
             "address": routing_key,
@@ -104,7 +120,7 @@ def build_document() -> dict[str, Any]:
                         "autoDelete": False,
                         "vhost": "/",
                     },
-                    "bindingVersion": "0.3.0",
+                    "bindingVersion": AMQP_BINDING_VERSION,
                 }
             },
         }
@@ -113,9 +129,16 @@ def build_document() -> dict[str, Any]:
             "channel": {"$ref": f"#/channels/{key}"},
             "summary": f"Receive `{routing_key}` events.",
             "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
+            "bindings": {
+                "amqp": {
+                    "deliveryMode": 1 if model is EcgStatusChanged else 2,
+                    "ack": True,
+                    "bindingVersion": AMQP_BINDING_VERSION,
+                }
+            },
         }
     return {
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {
             "title": "ECG service events",
             "version": "1.0.0",

@@ -50,6 +50,10 @@ from ecg_gateway.store.mongo import (
 )
 
 log = logging.getLogger(__name__)
+MAX_HEAD_LINE_BYTES = 65536
+"""Longest request line and header field. aiohttp answers longer ones itself, in plain
+text, before the app and its problem+json middleware see the request; 8190 bytes (its
+default) is easily passed by a query string."""
 MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
 PUBLISHER = web.AppKey("publisher", AmqpEventPublisher)
 RELAY = web.AppKey("relay", OutboxRelay)
@@ -246,6 +250,7 @@ async def create_app(settings: GatewaySettings) -> web.Application:
     in_flight = InFlight()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
+        handler_args={"max_line_size": MAX_HEAD_LINE_BYTES, "max_field_size": MAX_HEAD_LINE_BYTES},
         middlewares=[
             make_observability_middleware(metrics, in_flight),
             problem_middleware(unavailable=STORE_UNAVAILABLE),

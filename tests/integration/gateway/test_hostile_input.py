@@ -139,6 +139,12 @@ async def test_listing_limits_are_ascii_integers_in_range_given_once(
         await assert_problem(gateway, response, 400, ("GET", path), "limit")
 
 
+async def test_a_long_query_string_still_gets_a_problem(gateway: Gateway) -> None:
+    admin = await gateway.admin()
+    response = await gateway.client.get(f"/users/?limit={'9' * 20_000}", headers=admin)
+    await assert_problem(gateway, response, 400, ("GET", "/users/"), "limit")
+
+
 @pytest.mark.parametrize("wait", ["%C2%B2", "nan", "inf", "1e1", "0", "61", "1_0"])
 async def test_wait_is_a_plain_decimal_in_range(gateway: Gateway, wait: str) -> None:
     user, _ = await gateway.new_user()

@@ -1,0 +1,127 @@
+"""The example subscriber, run as a process, prints the result of an uploaded ECG; and the
+events the broker really carries match the AsyncAPI document's payload schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import jsonschema
+import pytest
+import yaml
+
+from tests.e2e.conftest import Api, Stack
+from tests.event_examples import first_samples
+from tests.services import ServiceUrls
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENT = yaml.safe_load((ROOT / "contracts" / "asyncapi.yaml").read_text())
+ROUTES = {"ecg.submitted.v1": "submitted", "ecg.analyzed.v1": "analyzed"}
+
+
+def payload_validator(message_key: str) -> jsonschema.Validator:
+    schemas = DOCUMENT["components"]["schemas"]
+    ref = DOCUMENT["components"]["messages"][message_key]["payload"]["$ref"]
+    schema = {**schemas[ref.rsplit("/", 1)[1]], "components": {"schemas": schemas}}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def wait_for_line(path: Path, start: str, timeout_s: float = 60) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in path.read_text(errors="replace").splitlines():
+            if line.startswith(start):
+                return line
+        time.sleep(0.1)
+    raise AssertionError(f"no line starting {start!r}:\n{path.read_text(errors='replace')}")
+
+
+def wait_for_text(path: Path, text: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared in {path}")
+
+
+async def test_the_example_subscriber_prints_the_result_and_real_events_match_the_schemas(
+    stack: Stack,
+    services: ServiceUrls,
+    amqp_names: dict[str, str],
+    unique: str,
+    tmp_path: Path,
+) -> None:
+    stack.start_gateway()
+    stack.start("analyzer", "ecg_analyzer")
+    connection = await aio_pika.connect(services.amqp_url)
+    captured: dict[str, Any] = {}
+    subscriber_queue = f"ecg.test.{unique}.subscriber"
+    output = tmp_path / "subscriber.out"
+    subscriber = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "examples" / "subscriber.py"),
+        "--url",
+        services.amqp_url,
+        "--exchange",
+        amqp_names["exchange"],
+        "--queue",
+        subscriber_queue,
+        stdout=output.open("wb"),
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            amqp_names["exchange"], aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        observer = await channel.declare_queue(amqp_names["observer_queue"], durable=False)
+        for routing_key in ROUTES:
+            await observer.bind(exchange, routing_key)
+        await asyncio.to_thread(wait_for_line, output, "listening on")
+        # Until the analyzer has declared its queue, an ecg.submitted would reach only the
+        # observer queue below (and wait for the outbox's re-dispatch).
+        await asyncio.to_thread(
+            wait_for_text, stack.log_dir / "analyzer.log", '"message": "consuming"'
+        )
+
+        api = Api(stack.base_url)
+        admin = await asyncio.to_thread(api.token, "admin", "adminpass")
+        await asyncio.to_thread(api.create_user, admin, f"sub-{unique}", "sub-password")
+        user = await asyncio.to_thread(api.token, f"sub-{unique}", "sub-password")
+        leads = [
+            {"name": name, "signal": samples.tolist()}
+            for name, samples in first_samples(3600).items()
+        ]
+        body = {"id": "for-subscribers", "sampling_rate_hz": 360, "leads": leads}
+        response = await asyncio.to_thread(api.http.post, "/ecg/", json=body, headers=user)
+        assert response.status_code == 202, response.text
+
+        line = await asyncio.to_thread(wait_for_line, output, "analyzed for-subscribers")
+        assert "heart_rate=74.4 bpm" in line, line
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while set(captured) != set(ROUTES) and asyncio.get_running_loop().time() < deadline:
+            message = await observer.get(fail=False, no_ack=True)
+            if message is None:
+                await asyncio.sleep(0.05)
+                continue
+            captured[str(message.routing_key)] = message
+        assert set(captured) == set(ROUTES)
+        for routing_key, message in captured.items():
+            payload_validator(ROUTES[routing_key]).validate(json.loads(message.body))
+            assert message.type == routing_key
+            assert message.correlation_id == "for-subscribers"
+    finally:
+        subscriber.terminate()
+        await asyncio.wait_for(subscriber.wait(), timeout=20)
+        async with connection:
+            cleanup = await connection.channel()
+            await cleanup.queue_delete(subscriber_queue)
