@@ -31,7 +31,7 @@ FLAGS = ("bradycardia", "tachycardia")
 def describe(event: dict[str, Any]) -> str:
     ecg_id = event["ecg_id"]
     if event["type"].startswith("ecg.analysis_failed."):
-        return f"failed   {ecg_id} reason={event['reason']}"
+        return f"failed   {ecg_id} reason={' '.join(event['reason'].split())}"
     insights = event["insights"]
     rate = insights.get("heart_rate_bpm")
     flags = [flag for flag in FLAGS if insights.get(flag)]

@@ -19,6 +19,7 @@ from ecg_contracts.events import (
 )
 from pydantic import BaseModel
 
+from tests.conftest import report_fact
 from tests.event_examples import examples
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -59,7 +60,9 @@ def test_every_event_has_a_channel_a_message_and_a_resolvable_schema() -> None:
     assert "description" in insights["heart_rate_bpm"]
 
 
-def test_the_official_asyncapi_parser_finds_no_error_and_no_warning() -> None:
+def test_the_official_asyncapi_parser_finds_no_error_and_no_warning(
+    request: pytest.FixtureRequest,
+) -> None:
     """``@asyncapi/parser``, pinned in contracts/validate and installed by ``make test``."""
     assert shutil.which("node"), "Node.js is needed to run the AsyncAPI parser"
     assert (VALIDATE / "node_modules" / "@asyncapi" / "parser").is_dir(), (
@@ -75,6 +78,12 @@ def test_the_official_asyncapi_parser_finds_no_error_and_no_warning() -> None:
     print(done.stdout, done.stderr)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     summary = lines[-1]
+    counts = summary["summary"]
+    report_fact(
+        request.config,
+        f"@asyncapi/parser on contracts/asyncapi.yaml: {counts['error']} errors, "
+        f"{counts['warning']} warnings, parsed: {summary['parsed']}",
+    )
     assert summary["parsed"], done.stdout
     assert summary["summary"]["error"] == 0, done.stdout
     assert summary["summary"]["warning"] == 0, done.stdout
