@@ -250,7 +250,12 @@ BODY = json.dumps({"leads": [LEAD]})
         (JSON, '{"leads": [{"name": "\u00e9", "signal": [1]}]}'.encode("latin-1"), 400, "UTF-8"),
         (JSON, b'{"id": "a1", "id": "a2", "leads": [{"name": "I", "signal": [1]}]}', 400, "id"),
         (JSON, b'{"leads": [{"name": "I", "signal": [1], "signal": [2]}]}', 400, "signal"),
-        (JSON, b'{"sampling_rate_hz": NaN, "leads": [{"name": "I", "signal": [1]}]}', 422, "finite"),
+        (
+            JSON,
+            b'{"sampling_rate_hz": NaN, "leads": [{"name": "I", "signal": [1]}]}',
+            422,
+            "finite",
+        ),
         (JSON, b"[" * 5000 + b"]" * 5000, 400, "JSON"),
         (JSON, b"", 400, "JSON"),
     ],
