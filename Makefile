@@ -43,7 +43,7 @@ test-unit: install
 lint: install ## ruff and mypy
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	$(UV) run --no-sync mypy contracts/src amqp/src gateway/src analyzer/src tests deploy benchmarks examples
+	$(UV) run --no-sync mypy contracts/src amqp/src gateway/src analyzer/src client/src tests deploy benchmarks examples
 
 format: install
 	$(UV) run --no-sync ruff check --fix .

@@ -22,6 +22,7 @@ COPY contracts/pyproject.toml contracts/
 COPY amqp/pyproject.toml amqp/
 COPY gateway/pyproject.toml gateway/
 COPY analyzer/pyproject.toml analyzer/
+COPY client/pyproject.toml client/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-editable --package ecg-analyzer --no-install-workspace
 # 2. The service and the contracts and AMQP layer it shares, installed as wheels (no links back to /src).

@@ -1,0 +1,132 @@
+"""Each API operation as a request to build and an answer to decode, written once for the
+async and the sync client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+from ecg_contracts.rest import (
+    EcgAccepted,
+    EcgCreate,
+    EcgOut,
+    EcgPage,
+    FieldError,
+    InsightsOut,
+    Problem,
+    Role,
+    TokenResponse,
+    UserOut,
+    UserPage,
+)
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T")
+MAX_WAIT_S = 60.0
+
+
+class ApiError(Exception):
+    """The server refused: its problem+json answer, field by field."""
+
+    def __init__(self, status: int, title: str, detail: str | None, errors: list[FieldError]):
+        super().__init__(f"{status} {title}: {detail}" if detail else f"{status} {title}")
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ApiError:
+        try:
+            problem = Problem.model_validate_json(response.content)
+        except ValidationError:
+            return cls(response.status_code, response.reason_phrase, response.text[:500], [])
+        return cls(problem.status, problem.title, problem.detail, problem.errors or [])
+
+
+class Unreachable(Exception):
+    """No answer from the server (connection refused, timeout, DNS)."""
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    decode: Callable[[httpx.Response], T]
+    json: Any = None
+    params: Mapping[str, str | float] = field(default_factory=dict)
+    timeout_s: float | None = None
+
+
+def model(cls: type[BaseModel]) -> Callable[[httpx.Response], Any]:
+    return lambda response: cls.model_validate_json(response.content)
+
+
+def nothing(response: httpx.Response) -> None:
+    return None
+
+
+def answer(call: Call[T], response: httpx.Response) -> T:
+    if response.status_code >= 400:
+        raise ApiError.from_response(response)
+    return call.decode(response)
+
+
+def login(username: str, password: str) -> Call[TokenResponse]:
+    return Call(
+        "POST",
+        "/auth/token",
+        model(TokenResponse),
+        json={"username": username, "password": password},
+    )
+
+
+def me() -> Call[UserOut]:
+    return Call("GET", "/users/me", model(UserOut))
+
+
+def create_user(username: str, password: str, role: Role = "user") -> Call[UserOut]:
+    body = {"username": username, "password": password, "role": role}
+    return Call("POST", "/users/", model(UserOut), json=body)
+
+
+def users_page(cursor: str | None, limit: int) -> Call[UserPage]:
+    params: dict[str, str | float] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+    return Call("GET", "/users/", model(UserPage), params=params)
+
+
+def set_user_disabled(user_id: str, disabled: bool) -> Call[UserOut]:
+    return Call("PATCH", f"/users/{user_id}", model(UserOut), json={"disabled": disabled})
+
+
+def upload(ecg: EcgCreate | Mapping[str, Any]) -> Call[EcgAccepted]:
+    body = ecg.model_dump(mode="json", exclude_none=True) if isinstance(ecg, EcgCreate) else ecg
+    return Call("POST", "/ecg/", model(EcgAccepted), json=body)
+
+
+def get_ecg(ecg_id: str) -> Call[EcgOut]:
+    return Call("GET", f"/ecg/{ecg_id}", model(EcgOut))
+
+
+def ecgs_page(cursor: str | None, limit: int) -> Call[EcgPage]:
+    params: dict[str, str | float] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+    return Call("GET", "/ecg/", model(EcgPage), params=params)
+
+
+def delete_ecg(ecg_id: str) -> Call[None]:
+    return Call("DELETE", f"/ecg/{ecg_id}", nothing)
+
+
+def insights(ecg_id: str, wait_s: float | None = None) -> Call[InsightsOut]:
+    """With ``wait_s``, the server answers when the result is stored (at most 60 s)."""
+    params: dict[str, str | float] = {}
+    timeout_s = None
+    if wait_s and wait_s >= 0.001:
+        wait = min(wait_s, MAX_WAIT_S)
+        params["wait"] = f"{wait:.3f}"
+        timeout_s = wait + 10
+    return Call(
+        "GET", f"/ecg/{ecg_id}/insights", model(InsightsOut), params=params, timeout_s=timeout_s
+    )
