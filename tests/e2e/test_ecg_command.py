@@ -1,0 +1,120 @@
+"""The ``ecg`` command against the running stack: MIT-BIH record 100 from its WFDB files,
+a CSV, malformed files, and the documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Api, Stack, free_port
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORD_100 = ROOT / "tests" / "data" / "mitdb" / "100.hea"
+
+
+def ecg(
+    *args: str, env: dict[str, str], timeout_s: float = 300
+) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).with_name("ecg")), *args]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
+
+
+@pytest.fixture
+def user_env(stack: Stack, unique: str, tmp_path: Path) -> dict[str, str]:
+    stack.start_gateway()
+    stack.start("analyzer", "ecg_analyzer")
+    api = Api(stack.base_url)
+    api.create_user(api.token("admin", "adminpass"), f"cli-{unique}", "cli-password")
+    env = {**os.environ, "ECG_URL": stack.base_url, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    done = ecg("login", "--username", f"cli-{unique}", "--password", "cli-password", env=env)
+    assert done.returncode == 0, done.stderr
+    token = tmp_path / "config" / "ecg" / "token.json"
+    assert token.stat().st_mode & 0o777 == 0o600
+    return env
+
+
+def test_record_100_uploaded_from_its_wfdb_files_has_its_heart_rate(
+    user_env: dict[str, str],
+) -> None:
+    done = ecg("upload", str(RECORD_100), "--id", "mitdb-100", "--wait", "--json", env=user_env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "done"
+    assert result["insights"]["heart_rate_bpm"] == pytest.approx(75.5, abs=1.0)
+    assert [lead["name"] for lead in result["insights"]["leads"]] == ["MLII", "V5"]
+    listing = ecg("list", env=user_env)
+    assert "mitdb-100" in listing.stdout
+
+
+def test_a_csv_round_trips_to_the_same_samples(user_env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "two-leads.csv"
+    path.write_text("I,II\n1,4\n-2,5\n3,-6\n")
+    assert ecg("upload", str(path), "--id", "from-csv", env=user_env).returncode == 0
+    stored = json.loads(ecg("get", "from-csv", env=user_env).stdout)
+    assert [(lead["name"], lead["signal"]) for lead in stored["leads"]] == [
+        ("I", [1, -2, 3]),
+        ("II", [4, 5, -6]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("broken.hea", "not a header at all\n"),
+        ("floats.csv", "I\n1.5\n2.5\n"),
+        ("only-header.csv", "I,II\n"),
+        ("huge.csv", f"I\n{2**40}\n"),
+    ],
+)
+def test_a_malformed_file_is_refused_in_one_line_and_nothing_is_uploaded(
+    user_env: dict[str, str], tmp_path: Path, name: str, content: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    done = ecg("upload", str(path), env=user_env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert name in done.stderr
+    assert "Traceback" not in done.stderr
+    assert ecg("list", env=user_env).stdout.count("\n") <= 4, "nothing was uploaded"
+
+
+def test_exit_codes_for_a_refusal_and_an_unreachable_server(user_env: dict[str, str]) -> None:
+    missing = ecg("insights", "no-such-ecg", env=user_env)
+    assert missing.returncode == 2
+    assert "Not Found" in missing.stderr
+    away = {**user_env, "ECG_URL": f"http://127.0.0.1:{free_port()}"}
+    assert ecg("list", env=away).returncode == 3
+    assert ecg("upload", env=user_env).returncode == 1
+
+
+def test_an_admin_adds_lists_and_disables_users(
+    user_env: dict[str, str], unique: str, tmp_path: Path
+) -> None:
+    admin_env = {**user_env, "XDG_CONFIG_HOME": str(tmp_path / "admin-config")}
+    assert (
+        ecg("login", "--username", "admin", "--password", "adminpass", env=admin_env).returncode
+        == 0
+    )
+    added = ecg("users", "add", f"carol-{unique}", "--password", "carol-password", env=admin_env)
+    assert added.returncode == 0, added.stderr
+    user_id = added.stdout.split()[-1]
+    assert f"carol-{unique}" in ecg("users", "list", env=admin_env).stdout
+    carol_env = {**user_env, "XDG_CONFIG_HOME": str(tmp_path / "carol-config")}
+    login = ecg(
+        "login", "--username", f"carol-{unique}", "--password", "carol-password", env=carol_env
+    )
+    assert login.returncode == 0
+    assert ecg("users", "disable", user_id, env=admin_env).returncode == 0
+    refused = ecg("list", env=carol_env)
+    assert refused.returncode == 2
+    assert "Unauthorized" in refused.stderr
