@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,3 +119,60 @@ def test_an_admin_adds_lists_and_disables_users(
     refused = ecg("list", env=carol_env)
     assert refused.returncode == 2
     assert "Unauthorized" in refused.stderr
+
+
+def edf_signals(kind: str) -> list[Any]:
+    """Two ECG channels and one EEG channel, 10 s at 250 Hz, each digital zero its physical
+    zero (so the reader keeps the ADC integers)."""
+    import edfio
+    import numpy as np
+
+    seconds = np.arange(2500) / 250
+    beats = np.exp(-(((seconds % 0.8) - 0.4) ** 2) / 0.0005)
+    make: Any = edfio.EdfSignal if kind == "edf" else edfio.BdfSignal
+    digital = (-32767, 32767) if kind == "edf" else (-8000000, 8000000)
+    physical = (-5.0, 5.0) if kind == "edf" else (-1000.0, 1000.0)
+    return [
+        make(
+            data,
+            250,
+            label=label,
+            physical_dimension="mV",
+            physical_range=physical,
+            digital_range=digital,
+        )
+        for label, data in (
+            ("ECG I", beats * 1.5),
+            ("ECG II", beats * -0.7),
+            ("EEG Fpz", np.sin(seconds)),
+        )
+    ]
+
+
+@pytest.mark.parametrize("kind", ["edf", "bdf"])
+def test_an_edf_or_bdf_file_reads_back_to_the_same_samples(
+    user_env: dict[str, str], tmp_path: Path, kind: str
+) -> None:
+    import edfio
+
+    path = tmp_path / f"written.{kind}"
+    recording: Any = edfio.Edf(edf_signals(kind)) if kind == "edf" else edfio.Bdf(edf_signals(kind))
+    recording.write(path)
+    written: Any = edfio.read_edf(path) if kind == "edf" else edfio.read_bdf(path)
+    done = ecg("upload", str(path), "--id", f"from-{kind}", env=user_env)
+    assert done.returncode == 0, done.stderr
+    stored = json.loads(ecg("get", f"from-{kind}", env=user_env).stdout)
+    assert [lead["name"] for lead in stored["leads"]] == ["ECG I", "ECG II"]
+    for lead, signal in zip(stored["leads"], written.signals[:2], strict=True):
+        assert lead["signal"] == signal.digital.tolist()
+    assert stored["sampling_rate_hz"] == 250
+
+
+def test_an_annotation_only_edf_is_refused(user_env: dict[str, str], tmp_path: Path) -> None:
+    import edfio
+
+    path = tmp_path / "annotations.edf"
+    edfio.Edf([], annotations=[edfio.EdfAnnotation(0.5, None, "lights off")]).write(path)
+    done = ecg("upload", str(path), env=user_env)
+    assert done.returncode == 1
+    assert "annotations only" in done.stderr

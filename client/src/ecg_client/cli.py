@@ -68,11 +68,16 @@ def login(
 
 @app.command()
 def upload(
-    files: Annotated[list[Path], typer.Argument(help="WFDB .hea (or record name) or .csv files.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="WFDB .hea (or record name), .edf, .bdf or .csv files.")
+    ],
     url: Url = DEFAULT_URL,
     wait: Annotated[bool, typer.Option(help="Wait for the insights.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print insights as JSON.")] = False,
     ecg_id: Annotated[str | None, typer.Option("--id", help="The ECG's id (one file).")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option(help="EDF/BDF channels to send (default: the ECG ones).")
+    ] = None,
 ) -> None:
     """Upload ECG files; an id taken by the same content is an idempotent retry."""
     from ecg_client.readers import UnreadableFile, read_file
@@ -82,7 +87,7 @@ def upload(
     with client(url) as api:
         for path in files:
             try:
-                recording = read_file(path, ecg_id)
+                recording = read_file(path, ecg_id, labels=label or None)
             except UnreadableFile as error:
                 raise Refused(str(error)) from None
             accepted = api.upload(recording.body)

@@ -1,4 +1,5 @@
-"""ECG files to the API's body. Kept libraries read the formats (wfdb for PhysioNet's WFDB);
+"""ECG files to the API's body. Kept libraries read the formats (wfdb for PhysioNet's WFDB,
+edfio for EDF, EDF+ and BDF);
 samples stay the recording's own integers (ADC units), so nothing is rounded away.
 
 Needs the ``readers`` extra (``pip install ecg-client[readers]``).
@@ -53,6 +54,68 @@ def read_wfdb(path: Path, ecg_id: str | None = None) -> Recording:
     return Recording(body, gains)
 
 
+ECG_LEAD_NAMES = frozenset(
+    {"i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6", "mlii", "ml2"}
+)
+VOLTS_PER_UNIT = {"v": 1.0, "mv": 1e-3, "uv": 1e-6, "µv": 1e-6, "nv": 1e-9}
+
+
+def _looks_like_ecg(label: str, transducer: str) -> bool:
+    text = f"{label} {transducer}".lower()
+    words = label.lower().replace("ecg", " ").replace("ekg", " ").split()
+    return "ecg" in text or "ekg" in text or bool(words and words[-1] in ECG_LEAD_NAMES)
+
+
+def read_edf(path: Path, ecg_id: str | None = None, labels: list[str] | None = None) -> Recording:
+    """EDF, EDF+ or BDF (by extension) through edfio: the channels whose label or transducer
+    says ECG (or a standard lead name), or those named in ``labels``. A channel whose digital
+    zero is its physical zero keeps its ADC integers; any other is sent in µV."""
+    import edfio
+    import numpy as np
+
+    try:
+        recording = edfio.read_bdf(path) if path.suffix.lower() == ".bdf" else edfio.read_edf(path)
+    except Exception as error:
+        raise UnreadableFile(f"{path}: not a readable EDF/BDF file ({error})") from None
+    signals: list[edfio.EdfSignal | edfio.BdfSignal] = list(recording.signals)
+    if not signals:
+        raise UnreadableFile(f"{path}: holds annotations only, no signal")
+    chosen = [
+        signal
+        for signal in signals
+        if (
+            signal.label in labels
+            if labels
+            else _looks_like_ecg(signal.label, signal.transducer_type)
+        )
+    ]
+    if not chosen:
+        found = ", ".join(signal.label for signal in signals)
+        raise UnreadableFile(f"{path}: no ECG channel among {found}: name them with --label")
+    rates = {signal.sampling_frequency for signal in chosen}
+    if len(rates) != 1:
+        raise UnreadableFile(f"{path}: the ECG channels have different rates {sorted(rates)}")
+    leads, gains = [], {}
+    for signal in chosen:
+        volts = VOLTS_PER_UNIT.get(signal.physical_dimension.strip().lower())
+        (pmin, pmax), (dmin, dmax) = signal.physical_range, signal.digital_range
+        per_digit = (pmax - pmin) / (dmax - dmin)
+        if volts is None:
+            raise UnreadableFile(
+                f"{path}: {signal.label} is in {signal.physical_dimension!r}, not volts"
+            )
+        name = signal.label.strip()
+        if abs(pmin - dmin * per_digit) < 1e-9 * max(abs(pmin), 1.0):
+            samples = np.asarray(signal.digital, dtype=np.int64)
+            gains[name] = 1e-3 / (per_digit * volts)
+        else:
+            samples = np.rint(signal.data * volts * 1e6).astype(np.int64)
+            gains[name] = 1000.0
+        leads.append(LeadIn(name=name, signal=samples.tolist()))
+    body = EcgCreate(id=ecg_id, sampling_rate_hz=float(rates.pop()), leads=leads)
+    return Recording(body, gains)
+
+
 def read_csv(
     path: Path, ecg_id: str | None = None, sampling_rate_hz: float | None = None
 ) -> Recording:
@@ -84,10 +147,12 @@ def read_file(path: Path, ecg_id: str | None = None, **options: Any) -> Recordin
     try:
         if path.suffix.lower() == ".csv":
             return read_csv(path, ecg_id, options.get("sampling_rate_hz"))
+        if path.suffix.lower() in (".edf", ".bdf"):
+            return read_edf(path, ecg_id, options.get("labels"))
         if path.suffix.lower() in (".hea", ".dat", ""):
             return read_wfdb(path, ecg_id)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise UnreadableFile(f"{path}: {where}: {first['msg']}") from None
-    raise UnreadableFile(f"{path}: unknown format (WFDB .hea and .csv are read)")
+    raise UnreadableFile(f"{path}: unknown format (WFDB .hea, .edf, .bdf and .csv are read)")
