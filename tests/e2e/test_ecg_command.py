@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Api, Stack, free_port
+from tests.e2e.conftest import Api, Stack
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,8 @@ import aio_pika
 import httpx
 import pytest
 
-from tests.e2e.conftest import Api, Stack, free_port
+from tests.e2e.conftest import Api, Stack
+from tests.ports import free_port
 from tests.services import ServiceUrls
 
 pytestmark = pytest.mark.e2e

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-import jsonschema
 import pytest
-import yaml
 
+from tests.asyncapi_document import committed_document, payload_validator
 from tests.e2e.conftest import Api, Stack
 from tests.event_examples import first_samples
 from tests.services import ServiceUrls
@@ -23,7 +22,6 @@ from tests.services import ServiceUrls
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENT = yaml.safe_load((ROOT / "contracts" / "asyncapi.yaml").read_text())
 ROUTES = {
     "ecg.submitted.v1": "submitted",
     "ecg.analyzed.v1": "analyzed",
@@ -31,13 +29,6 @@ ROUTES = {
     "ecg.status_changed.v1": "statusChanged",
     "ecg.deleted.v1": "deleted",
 }
-
-
-def payload_validator(message_key: str) -> jsonschema.Validator:
-    schemas = DOCUMENT["components"]["schemas"]
-    ref = DOCUMENT["components"]["messages"][message_key]["payload"]["$ref"]
-    schema = {**schemas[ref.rsplit("/", 1)[1]], "components": {"schemas": schemas}}
-    return jsonschema.Draft202012Validator(schema)
 
 
 def wait_for_line(path: Path, start: str, timeout_s: float = 60) -> str:
@@ -135,8 +126,9 @@ async def test_the_example_subscriber_prints_the_result_and_real_events_match_th
                 continue  # the undecodable one this test sent
             captured.setdefault(str(message.routing_key), message)
         assert set(captured) == set(ROUTES)
+        document = committed_document()
         for routing_key, message in captured.items():
-            payload_validator(ROUTES[routing_key]).validate(json.loads(message.body))
+            payload_validator(document, ROUTES[routing_key]).validate(json.loads(message.body))
             assert message.type == routing_key
             assert message.correlation_id == json.loads(message.body)["ecg_id"]
     finally:

@@ -4,7 +4,6 @@ failover across URLs, confirmed publishing."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -18,15 +17,10 @@ from ecg_contracts import events
 from ecg_contracts.events import EcgDeleted
 from ecg_contracts.topology import queue_arguments
 
+from tests.ports import free_port
 from tests.services import ServiceUrls
 
 pytestmark = pytest.mark.integration
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def config(urls: str, names: dict[str, str]) -> BrokerConfig:
@@ -98,7 +92,7 @@ async def test_a_classic_queue_holding_messages_is_refused_with_what_to_do(
 async def test_connecting_skips_nodes_that_do_not_answer(
     services: ServiceUrls, amqp_names: dict[str, str]
 ) -> None:
-    dead = f"amqp://guest:guest@127.0.0.1:{closed_port()}/"
+    dead = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
     supervisor = Supervisor(config(f"{dead}, {services.amqp_url}", amqp_names))
     session = await supervisor.open()
     try:

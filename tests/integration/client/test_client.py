@@ -9,8 +9,8 @@ import pytest
 from ecg_client import ApiError, AsyncEcgClient, EcgClient, Unreachable
 from ecg_contracts.rest import EcgCreate, LeadIn
 
-from tests.e2e.conftest import free_port
 from tests.integration.gateway.conftest import Gateway
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 

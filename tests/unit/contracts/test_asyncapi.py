@@ -4,7 +4,6 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
@@ -19,11 +18,11 @@ from ecg_contracts.events import (
 )
 from pydantic import BaseModel
 
+from tests.asyncapi_document import COMMITTED, committed_document, payload_validator
 from tests.conftest import report_fact
 from tests.event_examples import examples
 
 ROOT = Path(__file__).resolve().parents[3]
-COMMITTED = ROOT / "contracts" / "asyncapi.yaml"
 VALIDATE = ROOT / "contracts" / "validate"
 MODELS: dict[str, type[BaseModel]] = {
     "submitted": EcgSubmitted,
@@ -95,7 +94,7 @@ def test_the_document_matches_the_asyncapi_json_schema() -> None:
     schema_path = VALIDATE / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.1.0.json"
     assert schema_path.is_file(), "run `make test-tools` (npm ci --prefix contracts/validate)"
     schema = json.loads(schema_path.read_text())
-    document = yaml.safe_load(COMMITTED.read_text())
+    document = committed_document()
     validator = jsonschema.Draft7Validator(schema)
     errors = [
         f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)
@@ -103,16 +102,9 @@ def test_the_document_matches_the_asyncapi_json_schema() -> None:
     assert not errors
 
 
-def payload_validator(document: dict[str, Any], message_key: str) -> jsonschema.Validator:
-    schemas = document["components"]["schemas"]
-    name = document["components"]["messages"][message_key]["payload"]["$ref"].rsplit("/", 1)[1]
-    schema = {**schemas[name], "components": {"schemas": schemas}}
-    return jsonschema.Draft202012Validator(schema)
-
-
 @pytest.mark.parametrize("key", sorted(MODELS))
 def test_every_message_has_an_example_its_schema_and_model_accept(key: str) -> None:
-    document = yaml.safe_load(COMMITTED.read_text())
+    document = committed_document()
     message = document["components"]["messages"][key]
     [example] = message["examples"]
     payload_validator(document, key).validate(example["payload"])
@@ -127,7 +119,7 @@ def test_the_examples_are_what_the_analyzer_makes_of_record_100_today() -> None:
 
 
 def test_delivery_mode_is_an_operation_binding_and_the_message_type_a_message_binding() -> None:
-    document = yaml.safe_load(COMMITTED.read_text())
+    document = committed_document()
     for key, message in document["components"]["messages"].items():
         assert message["bindings"]["amqp"] == {
             "messageType": message["name"],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import time
 import uuid
@@ -21,18 +20,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.ports import free_port
 from tests.unit.deploy.dockerfiles import COMPOSE_FILE, ENV_EXAMPLE
 
 pytestmark = pytest.mark.e2e
 IMAGE_TAG = "e2e-test"
 # Variables of this machine that compose would prefer to the env file for its ${...} values.
 FOREIGN = re.compile(r"^(ECG_|MONGO_|RABBITMQ_|AMQP_URL$|GATEWAY_PORT$|IMAGE_TAG$|DEPLOY_ENV)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def docker_or_skip() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
 from tests.unit.deploy.dockerfiles import (
     DEPLOY,
     DOCKERFILES,
@@ -328,9 +329,7 @@ def test_the_gateway_healthcheck_fetches_the_liveness_endpoint(status: int, heal
 
 
 def test_the_gateway_healthcheck_fails_when_nothing_listens() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     _program, *args = healthcheck_command("gateway")
     env = dict(os.environ) | {"ECG_PORT": str(port)}
     result = subprocess.run([sys.executable, *args], env=env, capture_output=True, timeout=30)
