@@ -3,9 +3,9 @@ async and the sync client."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 from ecg_contracts.rest import (
@@ -24,6 +24,8 @@ from ecg_contracts.rest import (
 from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T")
+Item = TypeVar("Item", covariant=True)
+Answer = TypeVar("Answer", covariant=True)
 MAX_WAIT_S = 60.0
 
 
@@ -46,15 +48,25 @@ class ApiError(Exception):
         return cls(problem.status, problem.title, problem.detail, problem.errors or [])
 
 
+class Page(Protocol[Item]):
+    """A listing's page: its items and the cursor of the next one (None at the end)."""
+
+    @property
+    def items(self) -> Sequence[Item]: ...
+
+    @property
+    def next_cursor(self) -> str | None: ...
+
+
 class Unreachable(Exception):
     """No answer from the server (connection refused, timeout, DNS)."""
 
 
 @dataclass(frozen=True)
-class Call(Generic[T]):
+class Call(Generic[Answer]):
     method: str
     path: str
-    decode: Callable[[httpx.Response], T]
+    decode: Callable[[httpx.Response], Answer]
     json: Any = None
     params: Mapping[str, str | float] = field(default_factory=dict)
     timeout_s: float | None = None
@@ -92,9 +104,12 @@ def create_user(username: str, password: str, role: Role = "user") -> Call[UserO
     return Call("POST", "/users/", model(UserOut), json=body)
 
 
+def page_params(cursor: str | None, limit: int) -> dict[str, str | float]:
+    return {"limit": limit, **({"cursor": cursor} if cursor else {})}
+
+
 def users_page(cursor: str | None, limit: int) -> Call[UserPage]:
-    params: dict[str, str | float] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-    return Call("GET", "/users/", model(UserPage), params=params)
+    return Call("GET", "/users/", model(UserPage), params=page_params(cursor, limit))
 
 
 def set_user_disabled(user_id: str, disabled: bool) -> Call[UserOut]:
@@ -111,8 +126,7 @@ def get_ecg(ecg_id: str) -> Call[EcgOut]:
 
 
 def ecgs_page(cursor: str | None, limit: int) -> Call[EcgPage]:
-    params: dict[str, str | float] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-    return Call("GET", "/ecg/", model(EcgPage), params=params)
+    return Call("GET", "/ecg/", model(EcgPage), params=page_params(cursor, limit))
 
 
 def delete_ecg(ecg_id: str) -> Call[None]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from ecg_contracts.rest import (
 )
 
 from ecg_client import calls
-from ecg_client.calls import Call, Unreachable
+from ecg_client.calls import Call, Item, Page, Unreachable
 
 T = TypeVar("T")
 PAGE = 100
@@ -76,15 +76,19 @@ class AsyncEcgClient:
     async def create_user(self, username: str, password: str, role: Role = "user") -> UserOut:
         return await self._run(calls.create_user(username, password, role))
 
-    async def users(self) -> AsyncIterator[UserOut]:
+    async def _follow(self, page: Callable[[str | None], Call[Page[Item]]]) -> AsyncIterator[Item]:
+        """Every item of a listing, page after page."""
         cursor = None
         while True:
-            page = await self._run(calls.users_page(cursor, PAGE))
-            for user in page.items:
-                yield user
-            if page.next_cursor is None:
+            result = await self._run(page(cursor))
+            for item in result.items:
+                yield item
+            if result.next_cursor is None:
                 return
-            cursor = page.next_cursor
+            cursor = result.next_cursor
+
+    def users(self) -> AsyncIterator[UserOut]:
+        return self._follow(lambda cursor: calls.users_page(cursor, PAGE))
 
     async def set_user_disabled(self, user_id: str, disabled: bool) -> UserOut:
         return await self._run(calls.set_user_disabled(user_id, disabled))
@@ -95,15 +99,8 @@ class AsyncEcgClient:
     async def get(self, ecg_id: str) -> EcgOut:
         return await self._run(calls.get_ecg(ecg_id))
 
-    async def ecgs(self) -> AsyncIterator[EcgSummary]:
-        cursor = None
-        while True:
-            page = await self._run(calls.ecgs_page(cursor, PAGE))
-            for ecg in page.items:
-                yield ecg
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+    def ecgs(self) -> AsyncIterator[EcgSummary]:
+        return self._follow(lambda cursor: calls.ecgs_page(cursor, PAGE))
 
     async def delete(self, ecg_id: str) -> None:
         await self._run(calls.delete_ecg(ecg_id))
@@ -156,14 +153,17 @@ class EcgClient:
     def create_user(self, username: str, password: str, role: Role = "user") -> UserOut:
         return self._run(calls.create_user(username, password, role))
 
-    def users(self) -> Iterator[UserOut]:
+    def _follow(self, page: Callable[[str | None], Call[Page[Item]]]) -> Iterator[Item]:
         cursor = None
         while True:
-            page = self._run(calls.users_page(cursor, PAGE))
-            yield from page.items
-            if page.next_cursor is None:
+            result = self._run(page(cursor))
+            yield from result.items
+            if result.next_cursor is None:
                 return
-            cursor = page.next_cursor
+            cursor = result.next_cursor
+
+    def users(self) -> Iterator[UserOut]:
+        return self._follow(lambda cursor: calls.users_page(cursor, PAGE))
 
     def set_user_disabled(self, user_id: str, disabled: bool) -> UserOut:
         return self._run(calls.set_user_disabled(user_id, disabled))
@@ -175,13 +175,7 @@ class EcgClient:
         return self._run(calls.get_ecg(ecg_id))
 
     def ecgs(self) -> Iterator[EcgSummary]:
-        cursor = None
-        while True:
-            page = self._run(calls.ecgs_page(cursor, PAGE))
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self._follow(lambda cursor: calls.ecgs_page(cursor, PAGE))
 
     def delete(self, ecg_id: str) -> None:
         self._run(calls.delete_ecg(ecg_id))
