@@ -42,7 +42,11 @@ def record_100_insights(seconds: float = 10.0) -> Insights:
         (name, record.signal(name)[:samples].astype("int32") - ADC_ZERO)
         for name in record.signal_names
     ]
-    return compute_insights(leads, record.sampling_rate_hz)
+    return compute_insights(leads, record.sampling_rate_hz, [MITDB_UNITS_PER_MV] * len(leads))
+
+
+MITDB_UNITS_PER_MV = 200.0
+"""The gain of every MIT-BIH Arrhythmia Database signal (its headers say 200 per mV)."""
 
 
 def first_samples(count: int) -> dict[str, Any]:
@@ -62,7 +66,11 @@ def examples() -> dict[str, dict[str, Any]]:
             sampling_rate_hz=360.0,
             attempt=1,
             leads=[
-                SubmittedLead(name=name, signal=encode_signal(samples.tolist()))
+                SubmittedLead(
+                    name=name,
+                    signal=encode_signal(samples.tolist()),
+                    units_per_mv=MITDB_UNITS_PER_MV,
+                )
                 for name, samples in first_samples(5).items()
             ],
             **common,

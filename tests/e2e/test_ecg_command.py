@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.dicom_ecg import TWELVE_LEADS, write_dicom_ecg
 from tests.e2e.conftest import Api, Stack
 from tests.ports import free_port
 
@@ -53,6 +56,10 @@ def test_record_100_uploaded_from_its_wfdb_files_has_its_heart_rate(
     assert result["status"] == "done"
     assert result["insights"]["heart_rate_bpm"] == pytest.approx(75.5, abs=1.0)
     assert [lead["name"] for lead in result["insights"]["leads"]] == ["MLII", "V5"]
+    mlii = result["insights"]["leads"][0]
+    assert mlii["units_per_mv"] == 200.0, "the header's gain travels with the lead"
+    assert 0.5 < mlii["r_amplitude_mv"] < 2.5, "an R wave of a normal adult's MLII"
+    assert mlii["max_mv"] == mlii["max"] / 200
     listing = ecg("list", env=user_env)
     assert "mitdb-100" in listing.stdout
 
@@ -75,6 +82,9 @@ def test_a_csv_round_trips_to_the_same_samples(user_env: dict[str, str], tmp_pat
         ("floats.csv", "I\n1.5\n2.5\n"),
         ("only-header.csv", "I,II\n"),
         ("huge.csv", f"I\n{2**40}\n"),
+        ("garbage.dcm", "DICM? no, just text\n"),
+        ("garbage.edf", "0       not an EDF header\n"),
+        ("garbage.bdf", "\xffBIOSEMI but truncated"),
     ],
 )
 def test_a_malformed_file_is_refused_in_one_line_and_nothing_is_uploaded(
@@ -164,8 +174,8 @@ def test_an_edf_or_bdf_file_reads_back_to_the_same_samples(
     assert done.returncode == 0, done.stderr
     stored = json.loads(ecg("get", f"from-{kind}", env=user_env).stdout)
     assert [lead["name"] for lead in stored["leads"]] == ["ECG I", "ECG II"]
-    for lead, signal in zip(stored["leads"], written.signals[:2], strict=True):
-        assert lead["signal"] == signal.digital.tolist()
+    for lead, channel in zip(stored["leads"], written.signals[:2], strict=True):
+        assert lead["signal"] == channel.digital.tolist()
     assert stored["sampling_rate_hz"] == 250
 
 
@@ -177,3 +187,48 @@ def test_an_annotation_only_edf_is_refused(user_env: dict[str, str], tmp_path: P
     done = ecg("upload", str(path), env=user_env)
     assert done.returncode == 1
     assert "annotations only" in done.stderr
+
+
+def test_a_dicom_12_lead_ecg_is_stored_with_the_same_leads_and_samples(
+    user_env: dict[str, str], tmp_path: Path
+) -> None:
+    path, samples = write_dicom_ecg(tmp_path / "cart.dcm", sensitivity_uv=2.5)
+    done = ecg("upload", str(path), "--id", "from-dicom", "--wait", "--json", env=user_env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "done"
+    assert result["insights"]["heart_rate_bpm"] == pytest.approx(75, abs=1)
+    stored = json.loads(ecg("get", "from-dicom", env=user_env).stdout)
+    assert [lead["name"] for lead in stored["leads"]] == list(TWELVE_LEADS)
+    assert [lead["signal"] for lead in stored["leads"]] == samples.T.tolist()
+    assert {lead["units_per_mv"] for lead in stored["leads"]} == {400.0}
+    assert stored["sampling_rate_hz"] == 500
+
+
+def test_a_dicom_file_without_a_waveform_uploads_nothing(
+    user_env: dict[str, str], tmp_path: Path
+) -> None:
+    path, _ = write_dicom_ecg(tmp_path / "no-waveform.dcm", waveform=False)
+    done = ecg("upload", str(path), env=user_env)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"ecg: {path}: the DICOM file holds no waveform"
+
+
+def test_watch_prints_each_status_change_of_the_users_own_ecgs(
+    user_env: dict[str, str], tmp_path: Path
+) -> None:
+    command = [str(Path(sys.executable).with_name("ecg")), "watch"]
+    watcher = subprocess.Popen(
+        command, env=user_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        time.sleep(2)
+        assert watcher.poll() is None, watcher.stderr.read() if watcher.stderr else ""
+        path = tmp_path / "watched.csv"
+        path.write_text("I\n" + "\n".join(str((i % 50) - 25) for i in range(2000)) + "\n")
+        assert ecg("upload", str(path), "--id", "watched", env=user_env).returncode == 0
+        assert watcher.stdout is not None
+        assert watcher.stdout.readline().strip() == "watched done"
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=10) == 0

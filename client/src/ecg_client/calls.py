@@ -3,9 +3,10 @@ async and the sync client."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import httpx
 from ecg_contracts.rest import (
@@ -13,6 +14,7 @@ from ecg_contracts.rest import (
     EcgCreate,
     EcgOut,
     EcgPage,
+    EcgStatusNotice,
     FieldError,
     InsightsOut,
     Problem,
@@ -27,6 +29,9 @@ T = TypeVar("T")
 Item = TypeVar("Item", covariant=True)
 Answer = TypeVar("Answer", covariant=True)
 MAX_WAIT_S = 60.0
+RETRY_DELAYS_S = (0.5, 2.0)
+"""Pauses before the retries of an idempotent call whose connection dropped."""
+EVENTS_PATH = "/ecg/events"
 
 
 class ApiError(Exception):
@@ -70,6 +75,8 @@ class Call(Generic[Answer]):
     json: Any = None
     params: Mapping[str, str | float] = field(default_factory=dict)
     timeout_s: float | None = None
+    idempotent: bool = False
+    """Sent again when the connection drops: the server gives the same answer twice."""
 
 
 def model(cls: type[BaseModel]) -> Callable[[httpx.Response], Any]:
@@ -117,16 +124,21 @@ def set_user_disabled(user_id: str, disabled: bool) -> Call[UserOut]:
 
 
 def upload(ecg: EcgCreate | Mapping[str, Any]) -> Call[EcgAccepted]:
-    body = ecg.model_dump(mode="json", exclude_none=True) if isinstance(ecg, EcgCreate) else ecg
-    return Call("POST", "/ecg/", model(EcgAccepted), json=body)
+    """An ECG without an id gets one here, so that sending it again after a dropped
+    connection is a retry the server recognises (same id, same content), not a second ECG."""
+    body = dict(
+        ecg.model_dump(mode="json", exclude_none=True) if isinstance(ecg, EcgCreate) else ecg
+    )
+    body.setdefault("id", str(uuid.uuid4()))
+    return Call("POST", "/ecg/", model(EcgAccepted), json=body, idempotent=True)
 
 
 def get_ecg(ecg_id: str) -> Call[EcgOut]:
-    return Call("GET", f"/ecg/{ecg_id}", model(EcgOut))
+    return Call("GET", f"/ecg/{ecg_id}", model(EcgOut), idempotent=True)
 
 
 def ecgs_page(cursor: str | None, limit: int) -> Call[EcgPage]:
-    return Call("GET", "/ecg/", model(EcgPage), params=page_params(cursor, limit))
+    return Call("GET", "/ecg/", model(EcgPage), params=page_params(cursor, limit), idempotent=True)
 
 
 def delete_ecg(ecg_id: str) -> Call[None]:
@@ -144,3 +156,40 @@ def insights(ecg_id: str, wait_s: float | None = None) -> Call[InsightsOut]:
     return Call(
         "GET", f"/ecg/{ecg_id}/insights", model(InsightsOut), params=params, timeout_s=timeout_s
     )
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of ``GET /ecg/events``: a status change, or ``resync`` (changes may have
+    been missed: list the ECGs again)."""
+
+    kind: Literal["status", "resync"]
+    notice: EcgStatusNotice | None = None
+
+
+class SseDecoder:
+    """Server-Sent Events, line by line (the WHATWG event-stream format): comments and
+    keep-alives are dropped, events other than ``status`` and ``resync`` ignored."""
+
+    def __init__(self) -> None:
+        self._kind = "message"
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> StreamEvent | None:
+        line = line.rstrip("\r\n")
+        if line:
+            if not line.startswith(":"):
+                name, _, value = line.partition(":")
+                value = value.removeprefix(" ")
+                if name == "event":
+                    self._kind = value
+                elif name == "data":
+                    self._data.append(value)
+            return None
+        kind, data = self._kind, "\n".join(self._data)
+        self._kind, self._data = "message", []
+        if kind == "status" and data:
+            return StreamEvent("status", EcgStatusNotice.model_validate_json(data))
+        if kind == "resync":
+            return StreamEvent("resync")
+        return None

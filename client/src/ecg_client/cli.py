@@ -16,6 +16,7 @@ import click
 import typer
 from ecg_contracts.rest import InsightsOut
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
 from ecg_client.calls import ApiError, Unreachable
@@ -66,10 +67,20 @@ def login(
     console.print(f"logged in to {url} as {username}")
 
 
+def file_bytes(path: Path) -> int:
+    """What reading the file costs: for a WFDB record, its header and signal files."""
+    if path.suffix.lower() in (".hea", ".dat", ""):
+        return sum(
+            part.stat().st_size for part in path.parent.glob(f"{path.stem}.*") if part.is_file()
+        )
+    return path.stat().st_size if path.is_file() else 0
+
+
 @app.command()
 def upload(
     files: Annotated[
-        list[Path], typer.Argument(help="WFDB .hea (or record name), .edf, .bdf or .csv files.")
+        list[Path],
+        typer.Argument(help="WFDB .hea (or record name), .edf, .bdf, .dcm or .csv files."),
     ],
     url: Url = DEFAULT_URL,
     wait: Annotated[bool, typer.Option(help="Wait for the insights.")] = False,
@@ -79,18 +90,32 @@ def upload(
         list[str] | None, typer.Option(help="EDF/BDF channels to send (default: the ECG ones).")
     ] = None,
 ) -> None:
-    """Upload ECG files; an id taken by the same content is an idempotent retry."""
+    """Upload ECG files, with a progress bar over files and bytes on a terminal. Each ECG
+    carries an id (``--id`` or a new one), so a dropped connection is retried without
+    creating a second ECG; an id taken by the same content is that retry's answer."""
     from ecg_client.readers import UnreadableFile, read_file
 
     if ecg_id is not None and len(files) > 1:
         raise click.UsageError("--id names one ECG: give one file")
-    with client(url) as api:
-        for path in files:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        console=errors,
+        disable=not errors.is_terminal,
+        transient=True,
+    )
+    sizes = [file_bytes(path) for path in files]
+    with client(url) as api, progress:
+        task = progress.add_task("uploading", total=sum(sizes) or None)
+        for number, (path, size) in enumerate(zip(files, sizes, strict=True), start=1):
+            progress.update(task, description=f"file {number}/{len(files)} {path.name}")
             try:
-                recording = read_file(path, ecg_id, labels=label or None)
+                body = read_file(path, ecg_id, labels=label or None)
             except UnreadableFile as error:
                 raise Refused(str(error)) from None
-            accepted = api.upload(recording.body)
+            accepted = api.upload(body)
+            progress.advance(task, size)
             if not wait:
                 console.print(f"{path}: {accepted.id} {accepted.status}")
                 continue
@@ -140,6 +165,20 @@ def delete(ecg_id: str, url: Url = DEFAULT_URL) -> None:
     with client(url) as api:
         api.delete(ecg_id)
     console.print(f"deleted {ecg_id}")
+
+
+@app.command()
+def watch(url: Url = DEFAULT_URL) -> None:
+    """Your ECGs' status changes, live, one line each, until Ctrl-C."""
+    with client(url) as api:
+        try:
+            for event in api.events():
+                if event.notice is None:
+                    errors.print("ecg: the stream was interrupted: some changes may be missed")
+                    continue
+                console.print(f"{event.notice.id} {event.notice.status}", highlight=False)
+        except KeyboardInterrupt:
+            return
 
 
 users = typer.Typer(no_args_is_help=True, help="Users (admin only).")
@@ -195,6 +234,30 @@ def show_insights(result: InsightsOut, as_json: bool) -> None:
         flags = [flag for flag in ("bradycardia", "tachycardia") if getattr(found, flag)]
         table.add_row(result.ecg_id, result.status, rate, rhythm, ", ".join(flags) or "none")
     console.print(table)
+    if found is not None:
+        console.print(leads_table(found))
+
+
+def amplitude(value: float | None, in_mv: float | None) -> str:
+    if in_mv is not None:
+        return f"{in_mv:.2f} mV"
+    return "-" if value is None else f"{value:.0f} ADC"
+
+
+def leads_table(found: Any) -> Table:
+    """Per lead: R amplitude, range (in mV when the gain is known) and quality flags."""
+    table = Table("lead", "R amplitude", "min", "max", "zero crossings", "quality")
+    for lead in found.leads:
+        flags = [f for f in ("flat_line", "clipping", "excessive_noise") if getattr(lead, f)]
+        table.add_row(
+            lead.name,
+            amplitude(lead.r_amplitude, lead.r_amplitude_mv),
+            amplitude(lead.min, lead.min_mv),
+            amplitude(lead.max, lead.max_mv),
+            str(lead.zero_crossings),
+            ", ".join(flag.replace("_", " ") for flag in flags) or "ok",
+        )
+    return table
 
 
 def main() -> None:

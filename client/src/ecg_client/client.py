@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -19,20 +20,32 @@ from ecg_contracts.rest import (
 )
 
 from ecg_client import calls
-from ecg_client.calls import Call, Item, Page, Unreachable
+from ecg_client.calls import (
+    EVENTS_PATH,
+    RETRY_DELAYS_S,
+    Call,
+    Item,
+    Page,
+    SseDecoder,
+    StreamEvent,
+    Unreachable,
+)
 
 T = TypeVar("T")
 PAGE = 100
 
 
 def _request(call: Call[Any], token: str | None) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request: dict[str, Any] = {"headers": headers, "params": dict(call.params)}
+    request: dict[str, Any] = {"headers": _auth(token), "params": dict(call.params)}
     if call.json is not None:
         request["json"] = call.json
     if call.timeout_s is not None:
         request["timeout"] = call.timeout_s
     return request
+
+
+def _auth(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 class AsyncEcgClient:
@@ -57,13 +70,44 @@ class AsyncEcgClient:
         await self._http.aclose()
 
     async def _run(self, call: Call[T]) -> T:
-        try:
-            response = await self._http.request(
-                call.method, call.path, **_request(call, self.token)
-            )
-        except httpx.TransportError as error:
-            raise Unreachable(f"{self._http.base_url}: {error!r}") from error
-        return calls.answer(call, response)
+        delays = RETRY_DELAYS_S if call.idempotent else ()
+        for attempt in range(len(delays) + 1):
+            try:
+                response = await self._http.request(
+                    call.method, call.path, **_request(call, self.token)
+                )
+            except httpx.TransportError as error:
+                if attempt == len(delays):
+                    raise Unreachable(f"{self._http.base_url}: {error!r}") from error
+                await asyncio.sleep(delays[attempt])
+            else:
+                return calls.answer(call, response)
+        raise AssertionError("unreachable")
+
+    async def events(self) -> AsyncGenerator[StreamEvent, None]:
+        """The caller's ECGs' status changes, live (``GET /ecg/events``), until closed. A
+        dropped stream is opened again, after a ``resync`` event: changes in between may
+        have been missed."""
+        connected = False
+        while True:
+            try:
+                async with self._http.stream(
+                    "GET", EVENTS_PATH, headers=_auth(self.token), timeout=httpx.Timeout(None)
+                ) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        raise calls.ApiError.from_response(response)
+                    if connected:
+                        yield StreamEvent("resync")
+                    connected = True
+                    decoder = SseDecoder()
+                    async for line in response.aiter_lines():
+                        if (event := decoder.feed(line)) is not None:
+                            yield event
+            except httpx.TransportError as error:
+                if not connected:
+                    raise Unreachable(f"{self._http.base_url}: {error!r}") from error
+            await asyncio.sleep(RETRY_DELAYS_S[0])
 
     async def login(self, username: str, password: str) -> str:
         """Keeps the token for the calls that follow, and returns it."""
@@ -137,11 +181,40 @@ class EcgClient:
         self._http.close()
 
     def _run(self, call: Call[T]) -> T:
-        try:
-            response = self._http.request(call.method, call.path, **_request(call, self.token))
-        except httpx.TransportError as error:
-            raise Unreachable(f"{self._http.base_url}: {error!r}") from error
-        return calls.answer(call, response)
+        delays = RETRY_DELAYS_S if call.idempotent else ()
+        for attempt in range(len(delays) + 1):
+            try:
+                response = self._http.request(call.method, call.path, **_request(call, self.token))
+            except httpx.TransportError as error:
+                if attempt == len(delays):
+                    raise Unreachable(f"{self._http.base_url}: {error!r}") from error
+                time.sleep(delays[attempt])
+            else:
+                return calls.answer(call, response)
+        raise AssertionError("unreachable")
+
+    def events(self) -> Generator[StreamEvent, None, None]:
+        """As :meth:`AsyncEcgClient.events`, blocking."""
+        connected = False
+        while True:
+            try:
+                with self._http.stream(
+                    "GET", EVENTS_PATH, headers=_auth(self.token), timeout=httpx.Timeout(None)
+                ) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        raise calls.ApiError.from_response(response)
+                    if connected:
+                        yield StreamEvent("resync")
+                    connected = True
+                    decoder = SseDecoder()
+                    for line in response.iter_lines():
+                        if (event := decoder.feed(line)) is not None:
+                            yield event
+            except httpx.TransportError as error:
+                if not connected:
+                    raise Unreachable(f"{self._http.base_url}: {error!r}") from error
+            time.sleep(RETRY_DELAYS_S[0])
 
     def login(self, username: str, password: str) -> str:
         self.token = self._run(calls.login(username, password)).access_token

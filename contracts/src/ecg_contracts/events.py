@@ -53,6 +53,9 @@ class SubmittedLead(BaseModel):
 
     name: str
     signal: EncodedSignal
+    units_per_mv: float | None = Field(
+        default=None, description="ADC units per millivolt, when the client gave it."
+    )
 
 
 class EcgSubmitted(_Event):

@@ -38,6 +38,25 @@ class LeadInsights(BaseModel):
     excessive_noise: bool = Field(
         default=False, description="High-frequency noise dominates the signal."
     )
+    r_amplitude: float | None = Field(
+        default=None,
+        description="Median deflection of this lead's QRS at the ECG's R peaks from the local "
+        "baseline (the median over ±250 ms), signed: negative where the QRS is mainly "
+        "negative (ADC units). Null without R peaks.",
+    )
+    units_per_mv: float | None = Field(
+        default=None, description="The lead's gain as submitted (ADC units per mV), if given."
+    )
+    min_mv: float | None = Field(
+        default=None, description="`min` in millivolts; null without `units_per_mv`."
+    )
+    max_mv: float | None = Field(
+        default=None, description="`max` in millivolts; null without `units_per_mv`."
+    )
+    r_amplitude_mv: float | None = Field(
+        default=None,
+        description="`r_amplitude` in millivolts; null without `units_per_mv` or R peaks.",
+    )
 
 
 class Stretch(BaseModel):

@@ -91,6 +91,18 @@ Sample = Annotated[
         }
     ),
 ]
+UnitsPerMv = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=1e9,
+        allow_inf_nan=False,
+        description="The lead's gain: ADC units per millivolt (200 for MIT-BIH, 1000 for "
+        "samples in microvolts). When given, the insights also report amplitudes in mV; "
+        "signals and the ADC fields stay as sent.",
+        examples=[200.0],
+    ),
+]
 ISO_8601 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?"
 )
@@ -135,6 +147,7 @@ class LeadIn(BaseModel):
         description="Integer samples (ADC units), within int32.",
         examples=[[0, 5, -3]],
     )
+    units_per_mv: UnitsPerMv | None = None
 
     @model_validator(mode="after")
     def _count_matches(self) -> LeadIn:
@@ -200,6 +213,7 @@ class LeadOut(BaseModel):
     name: str
     number_of_samples: int
     signal: list[int]
+    units_per_mv: UnitsPerMv | None = None
 
 
 class EcgOut(BaseModel):

@@ -49,6 +49,7 @@ class StoredLead:
     number_of_samples: int
     dtype: SignalDtype
     raw: bytes = field(repr=False)
+    units_per_mv: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,7 @@ def submitted_event(record: EcgRecord, attempt: int) -> EcgSubmitted:
             SubmittedLead(
                 name=lead.name,
                 signal=EncodedSignal(dtype=lead.dtype, data=base64.b64encode(lead.raw).decode()),
+                units_per_mv=lead.units_per_mv,
             )
             for lead in record.leads
         ],

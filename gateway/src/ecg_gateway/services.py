@@ -90,13 +90,15 @@ class Submission:
 
 
 def content_hash(body: EcgCreate, leads: list[StoredLead]) -> str:
-    """Fingerprint of what the client sent, to tell a retry from a different ECG."""
+    """Fingerprint of what the client sent, to tell a retry from a different ECG. A lead's
+    gain counts only when given, so ECGs stored before it existed keep their fingerprint."""
     digest = hashlib.sha256()
     digest.update(
         repr((body.date.isoformat() if body.date else None, body.sampling_rate_hz)).encode()
     )
     for lead in leads:
-        digest.update(f"\x00{lead.name}\x00{lead.dtype}\x00".encode())
+        gain = "" if lead.units_per_mv is None else f"{lead.units_per_mv!r}\x00"
+        digest.update(f"\x00{lead.name}\x00{lead.dtype}\x00{gain}".encode())
         digest.update(lead.raw)
     return digest.hexdigest()
 
@@ -138,7 +140,7 @@ class EcgService:
         leads = []
         for lead in body.leads:
             dtype, raw = pack_samples(lead.signal)
-            leads.append(StoredLead(lead.name, len(lead.signal), dtype, raw))
+            leads.append(StoredLead(lead.name, len(lead.signal), dtype, raw, lead.units_per_mv))
         now = self._clock()
         record = EcgRecord(
             owner_id=principal.user_id,

@@ -55,8 +55,8 @@ async def test_an_upload_is_stored_and_published_with_its_signals(
     assert stored["sampling_rate_hz"] == 500
     assert stored["status"] == "pending"
     assert stored["leads"] == [
-        {"name": "I", "number_of_samples": 5, "signal": [1, 0, -1, 2, -3]},
-        {"name": "II", "number_of_samples": 3, "signal": [70000, -70000, 5]},
+        {"name": "I", "number_of_samples": 5, "signal": [1, 0, -1, 2, -3], "units_per_mv": None},
+        {"name": "II", "number_of_samples": 3, "signal": [70000, -70000, 5], "units_per_mv": None},
     ]
     insights = await gateway.client.get("/ecg/visit-1/insights", headers=user)
     assert await insights.json() == {
@@ -66,6 +66,39 @@ async def test_an_upload_is_stored_and_published_with_its_signals(
         "error": None,
     }
     assert int(insights.headers["Retry-After"]) > 0
+
+
+async def test_a_leads_gain_is_stored_published_and_part_of_its_identity(
+    gateway: Gateway, observer: Observer
+) -> None:
+    user, _ = await gateway.new_user()
+    body = ecg("with-gain")
+    body["leads"][0]["units_per_mv"] = 200
+    body["leads"][1]["units_per_mv"] = 1000.5
+    assert (await gateway.client.post("/ecg/", json=body, headers=user)).status == 202
+    event = EcgSubmitted.model_validate_json((await observer(10)).body)
+    assert [lead.units_per_mv for lead in event.leads] == [200.0, 1000.5]
+    stored = await (await gateway.client.get("/ecg/with-gain", headers=user)).json()
+    assert [lead["units_per_mv"] for lead in stored["leads"]] == [200.0, 1000.5]
+    retry = await gateway.client.post("/ecg/", json=body, headers=user)
+    assert retry.status == 200, "the same ECG with the same gains is a retry"
+    body["leads"][0]["units_per_mv"] = 100
+    changed = await gateway.client.post("/ecg/", json=body, headers=user)
+    assert changed.status == 409, "another gain is another ECG"
+
+
+@pytest.mark.parametrize("gain", [0, -200, "200", 1e10, True])
+async def test_a_gain_that_is_not_a_positive_number_is_refused(
+    gateway: Gateway, gain: object
+) -> None:
+    user, _ = await gateway.new_user()
+    body = ecg()
+    body["leads"][0]["units_per_mv"] = gain
+    response = await gateway.client.post("/ecg/", json=body, headers=user)
+    assert response.status == 422
+    assert response.content_type == "application/problem+json"
+    problem = await response.json()
+    assert any("units_per_mv" in error["field"] for error in problem["errors"]), problem
 
 
 async def test_without_an_id_the_server_makes_one(gateway: Gateway) -> None:

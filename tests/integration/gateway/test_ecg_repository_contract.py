@@ -80,6 +80,18 @@ async def test_a_stored_ecg_reads_back_with_its_bytes(repository: EcgStore) -> N
     assert await repository.get("owner-b", "e1") is None
 
 
+async def test_a_leads_gain_reads_back_and_none_stays_none(repository: EcgStore) -> None:
+    leads = [
+        StoredLead("I", 3, "int16", b"\x01\x00\xff\xff\x02\x00", 200.0),
+        StoredLead("II", 1, "int32", b"\x01\x00\x00\x00"),
+    ]
+    await repository.insert(replace(ecg("gains"), leads=leads))
+    stored = await repository.get("owner-a", "gains")
+    assert stored is not None
+    assert [lead.units_per_mv for lead in stored.leads] == [200.0, None]
+    assert stored.leads == leads
+
+
 async def test_ids_are_unique_per_owner_only(repository: EcgStore) -> None:
     await repository.insert(ecg("same"))
     with pytest.raises(EcgAlreadyExists):

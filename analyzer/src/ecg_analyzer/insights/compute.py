@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from ecg_contracts.insights import Insights, LeadInsights, Stretch
 
+from ecg_analyzer.insights.amplitude import r_amplitudes
 from ecg_analyzer.insights.fusion import fuse_leads, intervals_outside, rhythm_lead_prior
 from ecg_analyzer.insights.qrs import MIN_SAMPLING_RATE_HZ, detect_lead
 from ecg_analyzer.insights.quality import NOISE_MIN_DURATION_S, LeadQuality, assess_leads
@@ -76,17 +77,46 @@ def unusable_note(unusable_s: float, duration_s: float) -> str:
     )
 
 
+def with_amplitudes(
+    lead: LeadInsights, amplitude: float | None, units_per_mv: float | None
+) -> LeadInsights:
+    """The lead's R amplitude (ADC units) and, with its gain, its amplitudes in mV."""
+    update: dict[str, float | None] = {"r_amplitude": amplitude}
+    if units_per_mv is not None:
+        update |= {
+            "units_per_mv": units_per_mv,
+            "min_mv": lead.min / units_per_mv,
+            "max_mv": lead.max / units_per_mv,
+            "r_amplitude_mv": None if amplitude is None else amplitude / units_per_mv,
+        }
+    return lead.model_copy(update=update)
+
+
 def compute_insights(
-    leads: Sequence[tuple[str, npt.NDArray[np.integer]]], sampling_rate_hz: float | None
+    leads: Sequence[tuple[str, npt.NDArray[np.integer]]],
+    sampling_rate_hz: float | None,
+    units_per_mv: Sequence[float | None] | None = None,
 ) -> Insights:
-    """Every insight of one ECG; pure and deterministic (same input, same output)."""
+    """Every insight of one ECG; pure and deterministic (same input, same output).
+
+    ``units_per_mv``, one per lead (None where unknown), adds amplitudes in millivolts."""
     notes: list[str] = []
     arrays = [(name, np.asarray(signal)) for name, signal in leads]
+    gains = list(units_per_mv) if units_per_mv is not None else [None] * len(arrays)
+    if len(gains) != len(arrays):
+        raise ValueError(f"{len(gains)} gains for {len(arrays)} leads")
     lead_results, qualities = leads_insights(arrays, sampling_rate_hz)
     if sampling_rate_hz is None:
         notes.append("no sampling_rate_hz given: timing, heart-rate and rhythm fields are null")
         notes.append("no sampling_rate_hz given: excessive_noise is not assessed (false)")
-        return Insights(leads=lead_results, sampling_rate_hz=None, notes=notes)
+        return Insights(
+            leads=[
+                with_amplitudes(lead, None, gain)
+                for lead, gain in zip(lead_results, gains, strict=True)
+            ],
+            sampling_rate_hz=None,
+            notes=notes,
+        )
 
     if any(
         signal.size < NOISE_MIN_DURATION_S * sampling_rate_hz and not lead.flat_line
@@ -139,8 +169,18 @@ def compute_insights(
                 )
             )
         notes.extend(rhythm.notes)
+    amplitudes = (
+        [None] * len(arrays)
+        if r_peaks is None
+        else r_amplitudes(
+            [signal for _, signal in arrays], np.asarray(r_peaks, np.int64), sampling_rate_hz
+        )
+    )
     return Insights(
-        leads=lead_results,
+        leads=[
+            with_amplitudes(lead, amplitude, gain)
+            for lead, amplitude, gain in zip(lead_results, amplitudes, gains, strict=True)
+        ],
         sampling_rate_hz=sampling_rate_hz,
         duration_s=duration / sampling_rate_hz,
         r_peak_lead=r_peak_lead,

@@ -26,4 +26,6 @@ def analyze_submitted(event: EcgSubmitted) -> Insights:
         )
         for lead in event.leads
     ]
-    return compute_insights(leads, event.sampling_rate_hz)
+    return compute_insights(
+        leads, event.sampling_rate_hz, [lead.units_per_mv for lead in event.leads]
+    )

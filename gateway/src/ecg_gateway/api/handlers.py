@@ -202,6 +202,7 @@ async def get_ecg(request: web.Request) -> web.Response:
                     name=lead.name,
                     number_of_samples=lead.number_of_samples,
                     signal=unpack_samples(lead.dtype, lead.raw),
+                    units_per_mv=lead.units_per_mv,
                 )
                 for lead in record.leads
             ],

@@ -280,7 +280,11 @@ class MongoEcgRepository:
                 data = stored["data"]
             leads.append(
                 StoredLead(
-                    stored["name"], stored["number_of_samples"], stored["dtype"], bytes(data)
+                    stored["name"],
+                    stored["number_of_samples"],
+                    stored["dtype"],
+                    bytes(data),
+                    stored.get("units_per_mv"),
                 )
             )
         insights, error = await self._result_of(doc["_id"], doc["status"])
@@ -435,7 +439,14 @@ DUPLICATE_KEY = 11000
 
 
 def _lead_meta(lead: StoredLead) -> Document:
-    return {"name": lead.name, "number_of_samples": lead.number_of_samples, "dtype": lead.dtype}
+    meta: Document = {
+        "name": lead.name,
+        "number_of_samples": lead.number_of_samples,
+        "dtype": lead.dtype,
+    }
+    if lead.units_per_mv is not None:
+        meta["units_per_mv"] = lead.units_per_mv
+    return meta
 
 
 def _result_doc(
