@@ -1,7 +1,9 @@
 """ECG files to the API's body. Kept libraries read the formats (wfdb for PhysioNet's WFDB,
 edfio for EDF, EDF+ and BDF, pydicom for DICOM waveforms); samples stay the recording's own
 integers (ADC units) with each lead's gain in ``units_per_mv``, so nothing is rounded away.
-Where the file's integers are not proportional to volts (an offset), they are sent in µV.
+A lead's baseline (the integer that means 0 V) is subtracted, so that 0 is 0 V and
+amplitudes, zero crossings and signs mean what they say; where that offset is not a whole
+number of units, the samples are sent in µV instead.
 
 Needs the ``readers`` extra (``pip install ecg-client[readers]``).
 """
@@ -35,7 +37,8 @@ def _mv_per_unit(unit: str) -> float | None:
 
 def read_wfdb(path: Path, ecg_id: str | None = None) -> EcgCreate:
     """A WFDB record from its ``.hea`` path or record name; multi-segment records are read
-    whole. Digital samples (ADC units) are kept; each lead's gain gives ``units_per_mv``."""
+    whole. Digital samples (ADC units) less the header's baseline are sent; each lead's gain
+    gives ``units_per_mv``."""
     import numpy as np
     import wfdb
 
@@ -48,14 +51,16 @@ def read_wfdb(path: Path, ecg_id: str | None = None) -> EcgCreate:
     if signals is None or record.sig_name is None or signals.size == 0:
         raise UnreadableFile(f"{path}: the WFDB record holds no samples")
     units = record.units or ["mV"] * len(record.sig_name)
+    baselines = record.baseline or [0] * len(record.sig_name)
     leads = []
     for index, name in enumerate(record.sig_name):
         gain = float(record.adc_gain[index]) if record.adc_gain is not None else 0.0
         mv = _mv_per_unit(units[index] or "mV")
+        samples = np.asarray(signals[:, index], dtype=np.int64) - int(baselines[index])
         leads.append(
             LeadIn(
                 name=name,
-                signal=np.asarray(signals[:, index], dtype=np.int64).tolist(),
+                signal=samples.tolist(),
                 units_per_mv=gain / mv if gain > 0 and mv else None,
             )
         )
@@ -75,8 +80,8 @@ def _looks_like_ecg(label: str, transducer: str) -> bool:
 
 def read_edf(path: Path, ecg_id: str | None = None, labels: list[str] | None = None) -> EcgCreate:
     """EDF, EDF+ or BDF (by extension) through edfio: the channels whose label or transducer
-    says ECG (or a standard lead name), or those named in ``labels``. A channel whose digital
-    zero is its physical zero keeps its ADC integers; any other is sent in µV."""
+    says ECG (or a standard lead name), or those named in ``labels``. ADC integers less the
+    digital value of 0 V when that is a whole number; otherwise µV."""
     import edfio
     import numpy as np
 
@@ -111,11 +116,12 @@ def read_edf(path: Path, ecg_id: str | None = None, labels: list[str] | None = N
             )
         (pmin, pmax), (dmin, dmax) = signal.physical_range, signal.digital_range
         per_digit = (pmax - pmin) / (dmax - dmin)
-        if abs(pmin - dmin * per_digit) < 1e-9 * max(abs(pmin), 1.0):
-            samples = np.asarray(signal.digital, dtype=np.int64)
+        zero = dmin - pmin / per_digit
+        if abs(zero - round(zero)) < 1e-6:
+            samples = np.asarray(signal.digital, dtype=np.int64) - round(zero)
             units_per_mv = 1.0 / (per_digit * mv)
         else:
-            samples = np.rint(signal.data * mv * MICROVOLTS).astype(np.int64)
+            samples = np.rint(signal.data * (mv * MICROVOLTS)).astype(np.int64)
             units_per_mv = MICROVOLTS
         leads.append(
             LeadIn(name=signal.label.strip(), signal=samples.tolist(), units_per_mv=units_per_mv)
@@ -148,8 +154,8 @@ def _dicom_multiplex(groups: Sequence[Any]) -> int:
 
 def read_dicom(path: Path, ecg_id: str | None = None) -> EcgCreate:
     """A DICOM waveform (12-lead, general or ambulatory ECG) through pydicom: the rhythm
-    multiplex group, each channel's raw integers with ``units_per_mv`` from its sensitivity,
-    or in µV when the channel has a baseline offset."""
+    multiplex group, each channel's raw integers plus its baseline with ``units_per_mv``
+    from its sensitivity, or in µV when the baseline is not a whole number."""
     import numpy as np
     import pydicom
     from pydicom.waveforms.numpy_handler import multiplex_array
@@ -182,10 +188,11 @@ def read_dicom(path: Path, ecg_id: str | None = None) -> EcgCreate:
         baseline = float(channel.get("ChannelBaseline") or 0)
         units_per_mv = None
         if sensitivity > 0 and mv is not None:
-            if baseline == 0:
+            if baseline == round(baseline):
+                samples = samples + round(baseline)
                 units_per_mv = 1.0 / (sensitivity * mv)
             else:
-                samples = np.rint((samples + baseline) * sensitivity * mv * MICROVOLTS)
+                samples = np.rint((samples + baseline) * (sensitivity * (mv * MICROVOLTS)))
                 units_per_mv = MICROVOLTS
         leads.append(
             LeadIn(

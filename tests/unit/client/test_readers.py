@@ -22,7 +22,7 @@ def gains(body: EcgCreate) -> dict[str, float | None]:
 def test_wfdb_keeps_the_adc_integers_and_the_gain() -> None:
     body = read_file(MITDB / "100.hea", "r100")
     assert [lead.name for lead in body.leads] == ["MLII", "V5"]
-    assert body.leads[0].signal[:3] == [995, 995, 995]
+    assert body.leads[0].signal[:3] == [995 - 1024] * 3, "less the header's baseline (0 V)"
     assert body.sampling_rate_hz == 360
     assert gains(body) == {"MLII": 200.0, "V5": 200.0}
 
@@ -76,11 +76,37 @@ def test_a_dicom_12_lead_ecg_keeps_its_integers_lead_names_and_gain(tmp_path: Pa
     assert set(gains(body).values()) == {400.0}, "2.5 µV per unit is 400 units per mV"
 
 
-def test_a_dicom_channel_with_a_baseline_is_sent_in_microvolts(tmp_path: Path) -> None:
-    path, samples = write_dicom_ecg(tmp_path / "offset.dcm", sensitivity_uv=5.0, baseline=-10)
+def test_a_dicom_channels_whole_baseline_is_added_and_a_fractional_one_gives_microvolts(
+    tmp_path: Path,
+) -> None:
+    path, samples = write_dicom_ecg(tmp_path / "whole.dcm", sensitivity_uv=5.0, baseline=-10)
     body = read_file(path)
-    assert body.leads[0].signal == ((samples[:, 0] - 10) * 5).tolist()
+    assert body.leads[0].signal == (samples[:, 0].astype(int) - 10).tolist()
+    assert gains(body)["I"] == 200.0
+    path, samples = write_dicom_ecg(tmp_path / "half.dcm", sensitivity_uv=5.0, baseline=0.5)
+    body = read_file(path)
+    assert body.leads[0].signal == np.rint((samples[:, 0] + 0.5) * 5).astype(int).tolist()
     assert gains(body)["I"] == 1000.0
+
+
+def test_an_edf_channel_whose_zero_is_a_whole_digital_value_keeps_its_integers(
+    tmp_path: Path,
+) -> None:
+    data = np.sin(np.arange(500) / 20) * 1000  # µV
+    signal = edfio.EdfSignal(
+        data,
+        250,
+        label="ECG I",
+        physical_dimension="uV",
+        physical_range=(-2000.0, 6000.0),
+        digital_range=(-1000, 7000),
+    )
+    path = tmp_path / "shifted.edf"
+    edfio.Edf([signal]).write(path)
+    written = edfio.read_edf(path).signals[0].digital
+    body = read_file(path)
+    assert body.leads[0].signal == (written.astype(int) - 1000).tolist(), "0 V is digital 1000"
+    assert gains(body)["ECG I"] == 1000.0
 
 
 def test_pydicoms_own_example_ecg_reads_its_rhythm_strip() -> None:
