@@ -32,7 +32,7 @@ from pydantic import BaseModel
 
 from ecg_gateway.api import state
 from ecg_gateway.api.observability import render_metrics
-from ecg_gateway.api.problems import not_found, unauthorized
+from ecg_gateway.api.problems import ProblemError, not_found, unauthorized
 from ecg_gateway.api.requests import (
     bad_request,
     int_query,
@@ -44,6 +44,16 @@ from ecg_gateway.auth.access import Principal, ensure_may_manage_users, ensure_m
 from ecg_gateway.auth.tokens import InvalidToken
 from ecg_gateway.messaging.notifications import Resync, StreamClosed
 from ecg_gateway.model import StatusChange, UserRecord
+from ecg_gateway.plot import (
+    DEFAULT_SECONDS,
+    MAX_LEADS,
+    MAX_SECONDS,
+    NotPlottable,
+    PlotRequestError,
+    Window,
+    plot_etag,
+    render_ecg_svg,
+)
 
 PENDING_RETRY_AFTER_S = "2"
 DEFAULT_PAGE = 50
@@ -237,6 +247,50 @@ async def get_insights(request: web.Request) -> web.Response:
     )
     headers = {"Retry-After": PENDING_RETRY_AFTER_S} if current.status == "pending" else None
     return json_response(body, headers=headers)
+
+
+def decimal_query(request: web.Request, name: str, default: float, high: float) -> float:
+    raw = query_value(request, name)
+    if raw is None:
+        return default
+    if not DECIMAL.fullmatch(raw) or not 0 <= float(raw) <= high:
+        raise bad_request(f"{name} must be a decimal number of seconds in 0..{high:g}")
+    return float(raw)
+
+
+def plot_window(request: web.Request) -> Window:
+    raw_leads = query_value(request, "leads")
+    leads = None
+    if raw_leads is not None:
+        leads = tuple(name.strip() for name in raw_leads.split(","))
+        if not all(leads) or len(leads) > MAX_LEADS or len(set(leads)) != len(leads):
+            raise bad_request(
+                f"leads must be up to {MAX_LEADS} distinct lead names separated by commas"
+            )
+    seconds = decimal_query(request, "seconds", DEFAULT_SECONDS, MAX_SECONDS)
+    if seconds <= 0:
+        raise bad_request("seconds must be more than 0")
+    return Window(leads, decimal_query(request, "start_s", 0.0, MAX_SECONDS), seconds)
+
+
+async def get_plot(request: web.Request) -> web.Response:
+    """The ECG on standard paper; revalidated with its ETag (304 when unchanged)."""
+    principal = await authenticate(request)
+    window = plot_window(request)
+    record = await request.app[state.ECG_SERVICE].get(principal, request.match_info["ecg_id"])
+    etag = plot_etag(record, window)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+        return web.Response(status=304, headers=headers)
+    try:
+        svg = render_ecg_svg(record, window)
+    except PlotRequestError as error:
+        raise bad_request(str(error)) from None
+    except NotPlottable as error:
+        raise ProblemError(409, "Conflict", str(error)) from None
+    return web.Response(
+        body=svg.encode(), content_type="image/svg+xml", charset="utf-8", headers=headers
+    )
 
 
 def status_event(change: StatusChange) -> bytes:

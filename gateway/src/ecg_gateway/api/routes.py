@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from ecg_gateway.api import handlers
 from ecg_gateway.api.problems import ProblemError
+from ecg_gateway.plot import DEFAULT_SECONDS, MAX_SECONDS
 
 Access = Literal["public", "anyone signed in", "user", "admin"]
 """Who may call: ``public`` needs no token; the others need one (401 without), and
@@ -292,6 +293,62 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(ECG_ID, WAIT),
         description="With `wait`, a pending ECG's answer comes the moment its result is "
         "stored (by any gateway), or after `wait` seconds with `pending`: no need to poll.",
+    ),
+    Operation(
+        "GET",
+        "/ecg/{ecg_id}/plot.svg",
+        handlers.get_plot,
+        "The ECG drawn on standard ECG paper as SVG, with its R peaks (owner only)",
+        "ecg",
+        {
+            200: Reply(
+                "SVG 1.1: one labelled strip per lead; `ETag` to revalidate.",
+                media_type="image/svg+xml",
+                headers={"ETag": "Changes with the ECG, its analysis and the window."},
+            ),
+            304: Reply("Not modified (`If-None-Match` matched the `ETag`)."),
+            404: NOT_FOUND_ECG,
+            409: Reply(
+                "The ECG has no sampling rate: it cannot be drawn against time.",
+                media_type="application/problem+json",
+            ),
+        },
+        access="user",
+        params=(
+            ECG_ID,
+            Param(
+                "leads",
+                "query",
+                {"type": "string"},
+                "Comma-separated lead names to draw, in this order (default: every lead); "
+                "400 for a name the ECG lacks.",
+            ),
+            Param(
+                "start_s",
+                "query",
+                {"type": "number", "minimum": 0, "default": 0},
+                "Start of the window, seconds from the first sample.",
+            ),
+            Param(
+                "seconds",
+                "query",
+                {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": MAX_SECONDS,
+                    "default": DEFAULT_SECONDS,
+                },
+                "Length of the window (cut at the end of the ECG).",
+            ),
+        ),
+        description="Standard ECG paper: 1 mm and 5 mm grid, 25 mm/s, 10 mm/mV for leads "
+        "with `units_per_mv` (a 1 mV calibration pulse beside them), otherwise each lead "
+        "scaled to its strip with the scale printed. Windows over 60 s are drawn at a lower "
+        "speed (printed in the title) so the page stays about 1.5 m wide; each lead is "
+        "decimated per quarter-millimetre column keeping its minimum and maximum, so spikes "
+        "stay visible. Once analyzed, R peaks are marked above the strips and the title "
+        "gives the heart rate, rhythm and quality flags. Rendered by the gateway from the "
+        "stored signal.",
     ),
     Operation(
         "GET",
