@@ -5,7 +5,7 @@ UV ?= uv
 GATEWAY_PORT ?= 8000
 
 .PHONY: install run test test-tools test-unit test-integration test-e2e lint format clean services services-down \
-        asyncapi bench-analyzer bench-gateway validate docker-build docker-run docker-down
+        asyncapi bench-analyzer bench-gateway bench-plot validate screenshots docker-build docker-run docker-down
 
 install: ## Install uv (when missing) and every workspace dependency from the lock file
 	@command -v $(UV) >/dev/null || $(PYTHON) -m pip install --quiet uv
@@ -61,6 +61,12 @@ validate: install ## QRS detection and heart rate on the 25 MIT-BIH records, nex
 
 bench-gateway: install ## Stack throughput: accepted/s, end to end/s (polling and ?wait= clients), 0 and 10,000 stored
 	$(UV) run --no-sync python benchmarks/bench_gateway.py $(BENCH_ARGS)
+
+bench-plot: install ## Plot rendering: record 100 (30 min) whole and its first 10 s, time and size
+	$(UV) run --no-sync python benchmarks/bench_plot.py
+
+screenshots: install test-tools ## docs/plot-100.png and docs/viewer.png, made with the tests' headless Chromium
+	$(UV) run --no-sync python docs/screenshots.py
 
 clean: ## Remove caches and the virtual environment (not the services' data: see services-down)
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov

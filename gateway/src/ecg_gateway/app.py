@@ -32,6 +32,7 @@ from ecg_gateway.api.observability import (
 from ecg_gateway.api.openapi import add_docs_routes
 from ecg_gateway.api.problems import UndecodableBodyNoise, problem_middleware
 from ecg_gateway.api.routes import add_operations
+from ecg_gateway.api.viewer import add_viewer_routes
 from ecg_gateway.auth.passwords import Passwords
 from ecg_gateway.auth.throttle import LoginThrottle
 from ecg_gateway.auth.tokens import TokenService
@@ -104,6 +105,7 @@ class StackHealth:
 def add_routes(app: web.Application) -> None:
     add_operations(app)
     add_docs_routes(app)
+    add_viewer_routes(app)
 
 
 async def ensure_admin(app: web.Application) -> None:

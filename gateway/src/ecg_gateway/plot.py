@@ -16,6 +16,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Final
 from xml.sax.saxutils import escape, quoteattr
 
@@ -107,20 +108,20 @@ def _columns(values: Sequence[int], first: int, last: int, count: int) -> list[t
     if span <= 2 * count:
         return [(float(i), values[i]) for i in range(first, last)]
     points: list[tuple[float, int]] = []
-    step = span / count
-    for column in range(count):
-        start = first + int(column * step)
-        stop = max(start + 1, first + int((column + 1) * step))
+    append = points.append
+    edges = [first + span * column // count for column in range(count + 1)]
+    for start, stop in pairwise(edges):
         chunk = values[start:stop]
         low, high = min(chunk), max(chunk)
         at_low, at_high = start + chunk.index(low), start + chunk.index(high)
-        if at_low <= at_high:
-            points.append((float(at_low), low))
-            if at_high != at_low:
-                points.append((float(at_high), high))
+        if at_low == at_high:
+            append((float(at_low), low))
+        elif at_low < at_high:
+            append((float(at_low), low))
+            append((float(at_high), high))
         else:
-            points.append((float(at_high), high))
-            points.append((float(at_low), low))
+            append((float(at_high), high))
+            append((float(at_low), low))
     return points
 
 
@@ -264,13 +265,16 @@ def render_ecg_svg(record: EcgRecord, window: Window) -> str:
             )
         points = _columns(values, first, lead_last, columns)
         if points:
-            commands = ["M"]
-            for position, value in points:
-                x = LABEL_MM + (position - first) * mm_per_sample
-                y = middle - (value - centre) * mm_per_unit
-                commands.append(f"{x:.2f} {y:.2f}")
+            x0 = LABEL_MM - first * mm_per_sample
+            y0 = middle + centre * mm_per_unit
+            commands = " ".join(
+                [
+                    f"{x0 + position * mm_per_sample:.2f} {y0 - value * mm_per_unit:.2f}"
+                    for position, value in points
+                ]
+            )
             parts.append(
-                f'<path class="trace" data-lead={quoteattr(lead.name)} d="{" ".join(commands)}" '
+                f'<path class="trace" data-lead={quoteattr(lead.name)} d="M {commands}" '
                 'fill="none" stroke="#111111" stroke-width="0.22" stroke-linejoin="round"/>\n'
             )
         parts.append("</g>\n")

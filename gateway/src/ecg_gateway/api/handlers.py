@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
@@ -283,7 +284,9 @@ async def get_plot(request: web.Request) -> web.Response:
     if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
         return web.Response(status=304, headers=headers)
     try:
-        svg = render_ecg_svg(record, window)
+        # Pure Python over every sample in the window: in a thread, the event loop keeps
+        # getting the interpreter between its slices instead of waiting out the whole plot.
+        svg = await asyncio.to_thread(render_ecg_svg, record, window)
     except PlotRequestError as error:
         raise bad_request(str(error)) from None
     except NotPlottable as error:

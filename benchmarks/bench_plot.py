@@ -1,0 +1,76 @@
+"""Plot rendering speed and size: ``render_ecg_svg`` (what ``GET /ecg/{id}/plot.svg`` runs
+after loading the ECG) on MIT-BIH record 100, whole (30 min, 2 x 650,000 samples) and its
+first 10 s, and on a 12-lead, 10 s, 500 Hz ECG. Prints numbers; asserts nothing.
+
+    uv run python benchmarks/bench_plot.py
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ecg_client.readers import read_file
+from ecg_contracts.signal import pack_samples
+from ecg_gateway.model import EcgRecord, StoredLead
+from ecg_gateway.plot import Window, render_ecg_svg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_gateway import synthetic_body  # noqa: E402
+
+AT = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+def as_record(
+    ecg_id: str, leads: list[tuple[str, list[int], float | None]], rate: float
+) -> EcgRecord:
+    return EcgRecord(
+        owner_id="bench",
+        ecg_id=ecg_id,
+        date=AT,
+        sampling_rate_hz=rate,
+        submitted_at=AT,
+        content_hash=ecg_id,
+        leads=[StoredLead(name, len(s), *pack_samples(s), gain) for name, s, gain in leads],
+    )
+
+
+def bench(name: str, record: EcgRecord, window: Window, runs: int) -> None:
+    times, size = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        svg = render_ecg_svg(record, window)
+        times.append(time.perf_counter() - started)
+        size = len(svg.encode())
+    print(
+        f"  {name:<44} median {statistics.median(times) * 1000:7.1f} ms, "
+        f"max {max(times) * 1000:7.1f} ms, {size / 1e6:.3f} MB ({runs} runs)"
+    )
+
+
+def main() -> None:
+    print(f"python {platform.python_version()}, {platform.machine()}, {time.strftime('%Y-%m-%d')}")
+    body = read_file(ROOT / "tests" / "data" / "mitdb" / "100.hea")
+    record_100 = as_record(
+        "mitdb-100", [(lead.name, lead.signal, lead.units_per_mv) for lead in body.leads], 360.0
+    )
+    twelve = as_record(
+        "twelve-lead",
+        [(lead["name"], lead["signal"], None) for lead in json.loads(synthetic_body(1))["leads"]],
+        500.0,
+    )
+    print("render_ecg_svg:")
+    bench("record 100, first 10 s (default window)", record_100, Window(), 50)
+    bench("record 100, whole 30 min (seconds=1806)", record_100, Window(seconds=1806), 10)
+    bench("12 leads x 10 s at 500 Hz, no gain", twelve, Window(), 50)
+
+
+if __name__ == "__main__":
+    main()
