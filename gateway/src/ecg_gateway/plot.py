@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from ecg_gateway.model import EcgRecord, StoredLead
 
@@ -248,7 +248,7 @@ def render_ecg_svg(record: EcgRecord, window: Window) -> str:
             mm_per_unit = UNSCALED_FILL * STRIP_MM / max(1, high - low)
             scale = f"10 mm = {_number(10 / mm_per_unit)} units"
         centre = _median(shown[:: max(1, len(shown) // 2000)]) if shown else 0.0
-        parts.append(f'<g class="lead" data-lead={quoteattr(lead.name)}>\n')
+        parts.append(f'<g class="lead"><title>Lead {escape(lead.name)}</title>\n')
         parts.append(
             f'<text class="lead-label" x="{_number(MARGIN_MM)}" y="{_number(top + 6)}" '
             f'font-size="3.5" font-weight="bold" fill="#111111">{escape(lead.name)}</text>\n'
@@ -274,8 +274,9 @@ def render_ecg_svg(record: EcgRecord, window: Window) -> str:
                 ]
             )
             parts.append(
-                f'<path class="trace" data-lead={quoteattr(lead.name)} d="M {commands}" '
-                'fill="none" stroke="#111111" stroke-width="0.22" stroke-linejoin="round"/>\n'
+                f'<path class="trace" d="M {commands}" fill="none" stroke="#111111" '
+                'stroke-width="0.22" stroke-linejoin="round">'
+                f"<title>{escape(lead.name)}</title></path>\n"
             )
         parts.append("</g>\n")
     parts.append("</g>\n")
@@ -285,8 +286,9 @@ def render_ecg_svg(record: EcgRecord, window: Window) -> str:
         if first <= peak < last:
             x = LABEL_MM + (peak - first) * mm_per_sample
             parts.append(
-                f'<path class="r-peak" data-sample="{peak}" '
-                f'd="M {x - 1:.2f} {TITLE_MM:.2f} h 2 l -1 {MARKER_MM - 0.8:.2f} z"/>\n'
+                f'<path class="r-peak" d="M {x - 1:.2f} {TITLE_MM:.2f} h 2 '
+                f'l -1 {MARKER_MM - 0.8:.2f} z"><title>R peak, sample {peak} '
+                f"({peak / rate:.3f} s)</title></path>\n"
             )
     parts.append("</g>\n</svg>\n")
     return "".join(parts)

@@ -21,6 +21,7 @@ from ecg_gateway.plot import (
     plot_etag,
     render_ecg_svg,
 )
+from lxml import etree
 
 SVG = "{http://www.w3.org/2000/svg}"
 MITDB = Path(__file__).resolve().parents[2] / "data" / "mitdb"
@@ -48,11 +49,21 @@ def record(
     )
 
 
+SVG11_DTD = etree.DTD(str(Path(__file__).resolve().parents[2] / "data" / "svg11-dtd" / "svg11.dtd"))
+
+
 def parse(svg: str) -> ET.Element:
+    """The document, once it is valid SVG 1.1 (the W3C's DTD) and XML."""
+    document = etree.fromstring(svg.encode())
+    assert SVG11_DTD.validate(document), str(SVG11_DTD.error_log)[:600]
     root = ET.fromstring(svg.encode())
     assert root.tag == f"{SVG}svg"
     assert root.get("version") == "1.1"
     return root
+
+
+def lead_of(trace: ET.Element) -> str | None:
+    return trace.findtext(f"{SVG}title")
 
 
 def traces(root: ET.Element) -> list[ET.Element]:
@@ -65,8 +76,9 @@ def points(trace: ET.Element) -> list[tuple[float, float]]:
 
 
 def markers(root: ET.Element) -> list[int]:
+    """The R-peak markers' samples, from their titles (``R peak, sample 1234 (3.428 s)``)."""
     return [
-        int(e.get("data-sample", "-1"))
+        int(re.findall(r"sample ([0-9]+)", e.findtext(f"{SVG}title", ""))[0])
         for e in root.iter(f"{SVG}path")
         if e.get("class") == "r-peak"
     ]
@@ -79,7 +91,7 @@ def beats(count: int = 5000, every: int = 400, height: int = 1000) -> list[int]:
 def test_one_labelled_trace_per_lead_in_the_order_asked() -> None:
     ecg = record([("I", beats(), 1000.0), ("II", beats(), 1000.0), ("V1", beats(), None)])
     root = parse(render_ecg_svg(ecg, Window(leads=("V1", "I"))))
-    assert [t.get("data-lead") for t in traces(root)] == ["V1", "I"]
+    assert [lead_of(t) for t in traces(root)] == ["V1", "I"]
     labels = [e.text for e in root.iter(f"{SVG}text") if e.get("class") == "lead-label"]
     assert labels == ["V1", "I"]
     assert len(traces(parse(render_ecg_svg(ecg, Window())))) == 3
@@ -134,7 +146,7 @@ def test_a_long_record_keeps_every_spike_and_stays_small() -> None:
 def test_lead_names_and_ids_are_escaped() -> None:
     ecg = replace(record([('<b>&"x', beats(), None)]), ecg_id="a&b")
     root = parse(render_ecg_svg(ecg, Window()))
-    assert [t.get("data-lead") for t in traces(root)] == ['<b>&"x']
+    assert [lead_of(t) for t in traces(root)] == ['<b>&"x']
 
 
 def test_windows_that_do_not_fit_are_refused() -> None:
