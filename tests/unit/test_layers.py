@@ -67,3 +67,11 @@ def test_only_the_amqp_layer_declares_publishes_or_connects(path: Path) -> None:
         and node.func.attr in AMQP_CALLS
     ]
     assert not calls
+
+
+@pytest.mark.parametrize(
+    "path", python_files("gateway/src"), ids=lambda path: str(path.relative_to(ROOT))
+)
+def test_the_gateway_stays_numpy_free(path: Path) -> None:
+    """Its image stays small and its plots are drawn with the standard library."""
+    assert not imported_modules(path) & {"numpy", "scipy", "pandas"}
