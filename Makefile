@@ -62,8 +62,8 @@ validate: install ## QRS detection and heart rate on the 25 MIT-BIH records, nex
 bench-gateway: install ## Stack throughput: accepted/s, end to end/s (polling and ?wait= clients), 0 and 10,000 stored
 	$(UV) run --no-sync python benchmarks/bench_gateway.py $(BENCH_ARGS)
 
-bench-plot: install ## Plot rendering: record 100 (30 min) whole and its first 10 s, time and size
-	$(UV) run --no-sync python benchmarks/bench_plot.py
+bench-plot: install ## Plot rendering: record 100 (30 min) whole and its first 10 s, time and size (BENCH_ARGS=--http: over HTTP too)
+	$(UV) run --no-sync python benchmarks/bench_plot.py $(BENCH_ARGS)
 
 screenshots: install test-tools ## docs/plot-100.png and docs/viewer.png, made with the tests' headless Chromium
 	$(UV) run --no-sync python docs/screenshots.py
