@@ -80,3 +80,42 @@ def test_deterministic() -> None:
     ecg = synthetic_ecg(100, 250.0, seed=7, noise_mv=0.05)
     first = detect_r_peaks(ecg.samples, 250.0)
     assert np.array_equal(first, detect_r_peaks(ecg.samples.copy(), 250.0))
+
+
+def paced_ecg(
+    sampling_rate_hz: float, spike_every: int = 1, seconds: float = 30.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A ventricular-paced lead: a narrow pacing spike, then 110 ms later a wide, deep QRS
+    and a T wave, at 70 bpm; every ``spike_every``-th beat is paced, the others are normal
+    narrow beats without a spike. Returns the samples and each paced beat's spike sample."""
+    rng = np.random.default_rng(5)
+    time_s = np.arange(round(seconds * sampling_rate_hz)) / sampling_rate_hz
+    millivolts = 0.01 * rng.standard_normal(time_s.size)
+    spikes = []
+    for index, beat in enumerate(np.arange(0.5, seconds - 1.0, 60 / 70)):
+        if index % spike_every == 0:
+            millivolts += 1.2 * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
+            millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.025) ** 2)
+            spikes.append(round(beat * sampling_rate_hz))
+        else:
+            millivolts += 1.0 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.010) ** 2)
+        millivolts += 0.3 * np.exp(-0.5 * ((time_s - beat - 0.45) / 0.05) ** 2)
+    return np.round(millivolts * 200).astype(np.int32), np.array(spikes)
+
+
+@pytest.mark.parametrize("sampling_rate_hz", [360.0, 500.0, 1000.0])
+def test_paced_beats_are_marked_once_at_their_pacing_spike(sampling_rate_hz: float) -> None:
+    samples, spikes = paced_ecg(sampling_rate_hz)
+    peaks = detect_r_peaks(samples, sampling_rate_hz)
+    assert peaks.size == spikes.size, "the spike and the paced QRS are one beat"
+    assert np.abs(peaks - spikes).max() / sampling_rate_hz <= 0.005
+
+
+def test_a_lead_with_few_paced_beats_keeps_them_on_their_qrs() -> None:
+    """Under the paced-lead share (one beat in five here), a narrow deflection before a
+    QRS is not taken for a pacing spike: those beats stay on their dominant deflection."""
+    samples, spikes = paced_ecg(360.0, spike_every=5)
+    peaks = detect_r_peaks(samples, 360.0)
+    assert peaks.size == round((30.0 - 1.5) / (60 / 70)) + 1
+    qrs = spikes + round(0.11 * 360)
+    assert np.abs(peaks[:, None] - qrs[None, :]).min(axis=0).max() <= 4
