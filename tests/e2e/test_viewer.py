@@ -1,7 +1,8 @@
 """The viewer page in headless Chromium (Debian's, driven by Playwright), with every outside
 host unresolvable: log in with the keyboard, upload a JSON file, see it turn done live, open
-it, and find its plot with one trace per lead and its R peaks; the admin gets the users page;
-and the page asks nothing of any host but the gateway."""
+it, and find its plot with one trace per lead and its R peaks; an ECG uploaded elsewhere
+appears live, once; the admin gets the users page; and the page asks nothing of any host
+but the gateway."""
 
 from __future__ import annotations
 
@@ -94,6 +95,15 @@ def test_a_user_uploads_watches_it_turn_done_and_opens_its_plot(
     expect(page.locator("#summary-table")).to_contain_text("bpm")
     expect(page.locator("#leads-table")).to_contain_text("mV")
     page.screenshot(path=str(tmp_path / "viewer.png"), full_page=True)
+
+    page.get_by_role("button", name="Back to the list").click()
+    elsewhere = json.loads(upload.read_text()) | {"id": "from-elsewhere"}
+    sent = api.http.post(
+        "/ecg/", json=elsewhere, headers=api.token(f"viewer-{unique}", "viewer-password")
+    )
+    assert sent.status_code == 202, sent.text
+    expect(page.locator('tr[data-id="from-elsewhere"] .state')).to_have_text("done", timeout=60_000)
+    expect(page.locator("#ecg-table tbody tr")).to_have_count(2)
 
     outside = [url for url in requested if not url.startswith(stack.base_url)]
     assert outside == [], f"the page asked other hosts: {outside}"

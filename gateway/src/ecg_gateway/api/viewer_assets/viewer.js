@@ -126,13 +126,18 @@ function ecgRow(ecg) {
   return row;
 }
 
+let listing = 0;
+
 async function loadEcgs(fresh) {
+  // Loads can overlap (an upload and a live event): only the newest one is shown, whole.
+  const mine = ++listing;
   const body = $("ecg-table").querySelector("tbody");
-  if (fresh) { body.replaceChildren(); state.cursor = null; }
   const query = new URLSearchParams({ limit: String(PAGE) });
-  if (state.cursor) query.set("cursor", state.cursor);
+  if (!fresh && state.cursor) query.set("cursor", state.cursor);
   const page = await (await api(`/ecg/?${query}`)).json();
-  for (const ecg of page.items) body.appendChild(ecgRow(ecg));
+  if (mine !== listing) return;
+  const rows = page.items.map(ecgRow);
+  if (fresh) body.replaceChildren(...rows); else body.append(...rows);
   state.cursor = page.next_cursor;
   $("more-ecgs").hidden = !page.next_cursor;
 }
@@ -143,6 +148,9 @@ function setStatus(id, status) {
     const element = row.querySelector(".state");
     element.textContent = status;
     element.className = `state ${status}`;
+  } else {
+    // Uploaded elsewhere (the ecg command, another tab): list again to show it.
+    loadEcgs(true).catch(() => {});
   }
   if (state.open === id && status !== "pending") showInsights(id);
 }
