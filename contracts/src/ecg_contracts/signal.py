@@ -61,15 +61,20 @@ def pack_samples(
     return chosen, packed.tobytes()
 
 
-def unpack_samples(dtype: SignalDtype, raw: bytes) -> list[int]:
-    """Inverse of :func:`pack_samples`."""
+def samples_array(dtype: SignalDtype, raw: bytes) -> array[int]:
+    """The samples of :func:`pack_samples`'s bytes as an array, for slicing without a list."""
     if len(raw) % _ITEMSIZE[dtype]:
         raise ValueError(f"{len(raw)} bytes is not a whole number of {dtype} samples")
     values = array(_TYPECODE[dtype])
     values.frombytes(raw)
     if sys.byteorder == "big":
         values.byteswap()
-    return values.tolist()
+    return values
+
+
+def unpack_samples(dtype: SignalDtype, raw: bytes) -> list[int]:
+    """Inverse of :func:`pack_samples`."""
+    return samples_array(dtype, raw).tolist()
 
 
 def encode_signal(samples: Sequence[int]) -> EncodedSignal:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sys
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final
 from xml.sax.saxutils import escape
+
+from ecg_contracts.signal import samples_array
 
 from ecg_gateway.model import EcgRecord, StoredLead
 
@@ -42,8 +42,6 @@ UNSCALED_FILL: Final = 0.8
 """A lead without a gain spans this share of its strip."""
 PLOT_VERSION: Final = "1"
 """Part of the ETag: a change of drawing gives new tags."""
-
-_TYPECODE = {"int16": "h", "int32": "i"}
 
 
 class PlotRequestError(ValueError):
@@ -77,14 +75,6 @@ def plot_etag(record: EcgRecord, window: Window) -> str:
         ).encode()
     ).hexdigest()
     return f'"{digest[:40]}"'
-
-
-def _samples(lead: StoredLead) -> array[int]:
-    values = array(_TYPECODE[lead.dtype])
-    values.frombytes(lead.raw)
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values
 
 
 def _chosen_leads(record: EcgRecord, window: Window) -> list[StoredLead]:
@@ -235,7 +225,7 @@ def render_ecg_svg(record: EcgRecord, window: Window) -> str:
 
     parts.append('<g class="leads">\n')
     for index, lead in enumerate(leads):
-        values = _samples(lead)
+        values = samples_array(lead.dtype, lead.raw)
         top = grid_top + STRIP_MM * index
         middle = top + STRIP_MM * BASELINE_AT
         lead_last = min(last, len(values))

@@ -286,13 +286,14 @@ def _locate_r_waves(
     choice = np.abs(deviation).argmax(axis=1)
     polarity = np.where(deviation[rows, choice] >= 0, 1.0, -1.0)
     coarse = indices[rows, choice] * factor + factor // 2
-    full = _window_indices(coarse, refine, np.asarray(signal).size)
-    signed = np.asarray(signal)[full].astype(np.float64) * polarity[:, None]
+    samples = np.asarray(signal)
+    full = _window_indices(coarse, refine, samples.size)
+    signed = samples[full].astype(np.float64) * polarity[:, None]
     located: IndexArray = full[rows, signed.argmax(axis=1)]
     # ``decimated`` is relative to the first sample: its baseline, shifted back, is the
     # full-rate signal's baseline at each beat.
-    full_rate_baseline = baseline + float(np.asarray(signal)[0])
-    return _onto_pacing_spikes(np.asarray(signal), sampling_rate_hz, located, full_rate_baseline)
+    full_rate_baseline = baseline + float(samples[0])
+    return _onto_pacing_spikes(samples, sampling_rate_hz, located, full_rate_baseline)
 
 
 def _narrow_pulses(
@@ -335,14 +336,13 @@ def _onto_pacing_spikes(
     """
     if located.size == 0:
         return located
-    values = signal
     before = max(2, round(PACING_SPIKE_LEAD_S * sampling_rate_hz))
     rows = np.arange(located.size)
     # Back from the mark, nearest first; the QRS's own flank (its deflection's sign, above a
     # quarter of its height, unbroken from the mark) is not a spike before it.
-    window = np.clip(located[:, None] - np.arange(1, before + 1), 0, values.size - 1)
-    deviation = values[window].astype(np.float64) - baseline[:, None]
-    dominant = values[located].astype(np.float64) - baseline
+    window = np.clip(located[:, None] - np.arange(1, before + 1), 0, signal.size - 1)
+    deviation = signal[window].astype(np.float64) - baseline[:, None]
+    dominant = signal[located].astype(np.float64) - baseline
     flank = np.cumprod(
         deviation * np.sign(dominant)[:, None] >= np.abs(dominant)[:, None] / 4, axis=1
     )
@@ -351,15 +351,15 @@ def _onto_pacing_spikes(
     spike = window[rows, size.argmax(axis=1)]
     # A spike stands out from the signal just around it (a T wave or a Q wave does not).
     side = max(1, round(PACING_SPIKE_WIDTH_S * sampling_rate_hz)) + 1
-    last = values.size - 1
+    last = signal.size - 1
     local = (
-        values[np.clip(spike - side, 0, last)].astype(np.float64)
-        + values[np.clip(spike + side, 0, last)]
+        signal[np.clip(spike - side, 0, last)].astype(np.float64)
+        + signal[np.clip(spike + side, 0, last)]
     ) / 2
-    tall = np.abs(values[spike] - local) >= PACING_SPIKE_HEIGHT_SHARE * np.abs(dominant)
+    tall = np.abs(signal[spike] - local) >= PACING_SPIKE_HEIGHT_SHARE * np.abs(dominant)
     far = located - spike >= round(PACING_SPIKE_MIN_LEAD_S * sampling_rate_hz)
-    preceded = tall & far & _narrow_pulses(values, spike, local, sampling_rate_hz)
-    on_spike = _narrow_pulses(values, located, baseline, sampling_rate_hz)
+    preceded = tall & far & _narrow_pulses(signal, spike, local, sampling_rate_hz)
+    on_spike = _narrow_pulses(signal, located, baseline, sampling_rate_hz)
     if np.mean(preceded | on_spike) < PACED_LEAD_SHARE:
         return located
     moved: IndexArray = np.where(preceded & ~on_spike, spike, located)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import math
-import re
 from datetime import datetime
 from typing import Final
 
@@ -35,7 +34,9 @@ from ecg_gateway.api import state
 from ecg_gateway.api.observability import render_metrics
 from ecg_gateway.api.problems import ProblemError, not_found, unauthorized
 from ecg_gateway.api.requests import (
+    DECIMAL,
     bad_request,
+    decimal_query,
     int_query,
     query_value,
     read_json,
@@ -61,7 +62,6 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_WAIT_S: Final = 60.0
 SSE_RETRY_MS: Final = 2000
-DECIMAL = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?")
 
 
 def json_response(
@@ -248,15 +248,6 @@ async def get_insights(request: web.Request) -> web.Response:
     )
     headers = {"Retry-After": PENDING_RETRY_AFTER_S} if current.status == "pending" else None
     return json_response(body, headers=headers)
-
-
-def decimal_query(request: web.Request, name: str, default: float, high: float) -> float:
-    raw = query_value(request, name)
-    if raw is None:
-        return default
-    if not DECIMAL.fullmatch(raw) or not 0 <= float(raw) <= high:
-        raise bad_request(f"{name} must be a decimal number of seconds in 0..{high:g}")
-    return float(raw)
 
 
 def plot_window(request: web.Request) -> Window:

@@ -27,6 +27,8 @@ UTF8_NAMES: Final = ("utf-8", "utf8")
 UTF8_BOM: Final = b"\xef\xbb\xbf"
 OTHER_UNICODE_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
 ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
+DECIMAL = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?")
+"""A plain decimal: no sign, exponent, ``inf`` or ``nan``, which ``float`` would take."""
 EXACT_DUPLICATE_CHECK_BYTES = 65536
 
 
@@ -185,3 +187,13 @@ def int_query(request: web.Request, name: str, default: int, low: int, high: int
     if not ASCII_DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise bad_request(f"{name} must be an integer in {low}..{high}")
     return int(raw)
+
+
+def decimal_query(request: web.Request, name: str, default: float, high: float) -> float:
+    """Seconds as a plain decimal in ``0..high``, given once."""
+    raw = query_value(request, name)
+    if raw is None:
+        return default
+    if not DECIMAL.fullmatch(raw) or not 0 <= float(raw) <= high:
+        raise bad_request(f"{name} must be a decimal number of seconds in 0..{high:g}")
+    return float(raw)
