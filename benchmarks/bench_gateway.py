@@ -26,7 +26,6 @@ import math
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ from ecg_gateway.store.mongo import MongoEcgRepository, create_client, create_in
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.ports import free_port  # noqa: E402
 from tests.services import deploy_services  # noqa: E402
 
 LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
@@ -79,12 +79,6 @@ def analyze_body(create: EcgCreate) -> dict[str, Any]:
     """The insights the analyzer gives this ECG, so seeded documents are full size."""
     leads = [(lead.name, np.asarray(lead.signal, dtype=np.int32)) for lead in create.leads]
     return compute_insights(leads, create.sampling_rate_hz).model_dump(mode="json")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,4 +1,5 @@
-"""A gateway and an analyzer as processes on the local services (``deploy/services.py``),
+"""A gateway and an analyzer as processes on the local services (``deploy/services.py``, or
+``MONGO_URL``/``AMQP_URL``),
 with a database, exchange and queues of their own, removed afterwards: what the scripts that
 need a whole stack (``docs/screenshots.py``, ``benchmarks/bench_plot.py --http``) run on."""
 
@@ -6,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,7 +21,8 @@ import aio_pika
 import httpx
 from pymongo import AsyncMongoClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.ports import free_port
+from tests.services import deploy_services
 
 
 @dataclass(frozen=True)
@@ -29,30 +30,6 @@ class LocalStack:
     base_url: str
     env: dict[str, str]
     unique: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def services_env() -> dict[str, str]:
-    """``MONGO_URL`` and ``AMQP_URL`` as ``deploy/services.py env`` gives them (starting the
-    servers when needed)."""
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "deploy" / "services.py"), "env"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    found: dict[str, str] = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").partition("=")
-            found[name] = value.strip("'")
-    return found
 
 
 def _wait_ready(base: str, processes: list[subprocess.Popen[bytes]], logs: Path) -> None:
@@ -69,11 +46,11 @@ def _wait_ready(base: str, processes: list[subprocess.Popen[bytes]], logs: Path)
     raise SystemExit(f"the gateway never became ready: see the logs in {logs}")
 
 
-async def _clean_up(services: dict[str, str], env: dict[str, str]) -> None:
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(services["MONGO_URL"])
+async def _clean_up(env: dict[str, str]) -> None:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(env["ECG_MONGO_URL"])
     await client.drop_database(env["ECG_MONGO_DB"])
     await client.close()
-    connection = await aio_pika.connect(services["AMQP_URL"])
+    connection = await aio_pika.connect(env["ECG_AMQP_URL"])
     async with connection:
         channel = await connection.channel()
         for queue in (env["ECG_RESULTS_QUEUE"], env["ECG_ANALYZER_QUEUE"]):
@@ -84,13 +61,13 @@ async def _clean_up(services: dict[str, str], env: dict[str, str]) -> None:
 @contextmanager
 def local_stack(prefix: str) -> Iterator[LocalStack]:
     """Both services running and ready; stopped, and what they made dropped, on exit."""
-    services = services_env()
+    mongo_url, amqp_url, _ = deploy_services().up()
     unique = uuid.uuid4().hex[:8]
     port = free_port()
     env = {
         **os.environ,
-        "ECG_MONGO_URL": services["MONGO_URL"],
-        "ECG_AMQP_URL": services["AMQP_URL"],
+        "ECG_MONGO_URL": mongo_url,
+        "ECG_AMQP_URL": amqp_url,
         "ECG_MONGO_DB": f"ecg_{prefix}_{unique}",
         "ECG_EXCHANGE": f"ecg.{prefix}.{unique}",
         "ECG_RESULTS_QUEUE": f"ecg.{prefix}.{unique}.gateway",
@@ -118,4 +95,4 @@ def local_stack(prefix: str) -> Iterator[LocalStack]:
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
-        asyncio.run(_clean_up(services, env))
+        asyncio.run(_clean_up(env))
