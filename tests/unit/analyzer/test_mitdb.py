@@ -145,15 +145,15 @@ def test_the_25_records_are_there() -> None:
 
 def test_primary_lead_gross(all_records: list[RecordResult]) -> None:
     se, ppv, error = gross([score_record(r.primary_peaks, r.record) for r in all_records])
-    assert se >= 0.9950, se
-    assert ppv >= 0.9955, ppv
+    assert se >= 0.9960, se
+    assert ppv >= 0.9950, ppv
     assert error <= 0.004
 
 
 def test_second_lead_gross(all_records: list[RecordResult]) -> None:
     se, ppv, _ = gross([score_record(r.second_peaks, r.record) for r in all_records])
-    assert se >= 0.930, se
-    assert ppv >= 0.885, ppv
+    assert se >= 0.935, se
+    assert ppv >= 0.895, ppv
 
 
 def test_paced_beats_are_found_at_their_spike_on_both_leads_of_104(
@@ -174,7 +174,7 @@ def test_insights_gross(all_records: list[RecordResult]) -> None:
     se, ppv, error = gross(
         [score_record(p, r.record) for p, r in zip(peaks, all_records, strict=True)]
     )
-    assert se >= 0.9950, se
+    assert se >= 0.9955, se
     assert ppv >= 0.9950, ppv
     assert error <= 0.0045, error
 
@@ -191,17 +191,36 @@ def test_insights_never_silent_for_long_outside_flagged_stretches(
         )
         for r in all_records
     ]
-    assert max(gaps) <= 2.5, gaps
+    assert max(gaps) <= 2.0, gaps
+
+
+def test_the_primary_lead_alone_is_silent_for_over_2_s_on_one_record_at_most(
+    all_records: list[RecordResult],
+) -> None:
+    """Not even where its beats come between larger ectopic ones (201, 203, 208) or a run
+    of them shrinks (223). The one left: 116's MLII, whose amplifier saturates for 6 s and
+    leaves QRS complexes at 3 % of their size, below what a real pause's noise reaches."""
+    gaps = {
+        r.name: longest_silent_gap_s(
+            r.primary_peaks,
+            r.record.beat_samples,
+            r.record.sampling_rate_hz,
+            excluded=r.record.flutter,
+        )
+        for r in all_records
+    }
+    assert sum(gap > 2.0 for gap in gaps.values()) <= 1, gaps
+    assert max(gaps.values()) <= 7.0, gaps
 
 
 def test_a_lead_recovers_after_an_artefact(all_records: list[RecordResult]) -> None:
-    """Every lead of every record, alone: never silent for minutes (209 V1 was for 351 s)."""
+    """Every lead of every record, alone: never silent for long (209 V1 was for 351 s)."""
     for result in all_records:
         for peaks in (result.primary_peaks, result.second_peaks):
             gap = longest_silent_gap_s(
                 peaks, result.record.beat_samples, result.record.sampling_rate_hz
             )
-            assert gap <= 12.0, (result.record, gap)
+            assert gap <= 7.0, (result.record.signal_names, gap)
 
 
 def test_heart_rate_within_2_bpm_or_noted(all_records: list[RecordResult]) -> None:

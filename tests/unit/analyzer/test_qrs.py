@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ecg_analyzer.insights.qrs import detect_r_peaks
 
-from tests.mitdb import match_beats
+from tests.mitdb import longest_silent_gap_s, match_beats
 from tests.unit.analyzer.synthetic_ecg import synthetic_ecg
 
 
@@ -58,6 +58,30 @@ def test_tall_t_waves_are_not_beats() -> None:
 def test_premature_beats_and_pauses_are_followed() -> None:
     rr = np.tile([0.8, 0.8, 0.45, 1.15, 0.8, 1.6], 6)  # premature beats and a pause
     ecg = synthetic_ecg(75, 360.0, duration_s=30.0, seed=6, rr_intervals_s=rr)
+    peaks = detect_r_peaks(ecg.samples, 360.0)
+    match = match_beats(peaks, ecg.r_peaks, 360.0, tolerance_s=0.05)
+    assert (match.false_negatives, match.false_positives) == (0, 0)
+
+
+def test_small_beats_between_large_ones_are_not_left_silent() -> None:
+    """Beats at 15 % amplitude (2 % of the energy) in a run of 8 between tall ones sit far
+    under even the search-back threshold; they tower over the P and T waves around them,
+    which is how the detector takes them back rather than staying silent for 6 s."""
+    r_scale = np.ones(60)
+    r_scale[20:28] = 0.15
+    ecg = synthetic_ecg(75, 360.0, duration_s=45.0, seed=8, r_scale=r_scale, rr_jitter=0.0)
+    peaks = detect_r_peaks(ecg.samples, 360.0)
+    match = match_beats(peaks, ecg.r_peaks, 360.0, tolerance_s=0.05)
+    assert match.false_positives == 0
+    assert match.false_negatives <= 2
+    assert longest_silent_gap_s(peaks, ecg.r_peaks, 360.0) <= 2.0
+
+
+@pytest.mark.parametrize("seed", range(9, 29))
+def test_a_real_pause_gets_no_invented_beat(seed: int) -> None:
+    """Sinus arrest: 3.2 s with P and T waves and noise only, nothing towers like a QRS."""
+    rr = np.concatenate((np.full(15, 0.8), [3.2], np.full(15, 0.8)))
+    ecg = synthetic_ecg(75, 360.0, duration_s=28.0, seed=seed, rr_intervals_s=rr)
     peaks = detect_r_peaks(ecg.samples, 360.0)
     match = match_beats(peaks, ecg.r_peaks, 360.0, tolerance_s=0.05)
     assert (match.false_negatives, match.false_positives) == (0, 0)

@@ -38,6 +38,21 @@ DEFAULT_RR_S = 1.0
 # A peak moves the levels as if it were at most this many times the signal level: an
 # artefact many times the QRS would otherwise hold the threshold above the beats for long.
 LEVEL_UPDATE_CAP = 3.0
+# Silent for 1.66 RR, but at least TOWERING_AFTER_S and at most TOWERING_BY_S (so that no
+# slow rhythm leaves a lead silent for 2 s), a skipped peak that towers over the others
+# skipped since the last QRS is a beat the levels were too high for (a drop in amplitude,
+# small beats among large ectopic ones) ...
+TOWERING_AFTER_S = 1.5
+TOWERING_BY_S = 1.7
+TOWERING_FACTOR = 2.0
+# ... if at least this steep relative to the last QRS (P and T waves are gentle) or, once
+# silent for TOWERING_ANY_SLOPE_S, towering by TOWERING_GENTLE_FACTOR: the largest of the
+# noise peaks in a real pause rarely stands that far out (1 in 50 synthetic pauses at 6) ...
+TOWERING_MIN_SLOPE = 0.1
+TOWERING_ANY_SLOPE_S = 2.0
+TOWERING_GENTLE_FACTOR = 8.0
+# ... and not just before the peak at hand: that is the P wave of a late beat.
+TOWERING_BEFORE_NEXT_S = 0.3
 BASELINE_S = 0.250
 PACING_SPIKE_WIDTH_S = 0.014
 PACING_SPIKE_LEAD_S = 0.160
@@ -154,15 +169,23 @@ def _classify_peaks(
     ``NPKI + 0.25 (SPKI - NPKI)`` and outside the refractory period. A peak within 360 ms
     of the previous QRS whose slope is under half of that QRS's is a T wave. When no QRS
     came for 1.66 mean RR (of the last 8), the largest skipped peak above half the
-    threshold is taken back as a QRS. When even that finds nothing, both levels halve
-    for every further 1.66 RR of silence, and no peak moves a level as if it were over
-    ``LEVEL_UPDATE_CAP`` times the signal level, so an artefact (or a drop in amplitude)
-    cannot silence the detector for long. One Python step per MWI peak.
+    threshold is taken back as a QRS. Silent for 1.66 RR clipped to 1.5-1.7 s, a skipped
+    peak (or the peak at hand) that towers over the other skipped peaks is taken too,
+    whatever the threshold (see ``TOWERING_*``): that keeps a lead from going silent for
+    over 2 s when its beats shrink or small beats come between large ectopic ones. When
+    even that finds nothing, both levels halve for every further 1.66 RR of silence, and
+    no peak moves a level as if it were over ``LEVEL_UPDATE_CAP`` times the signal level,
+    so an artefact (or a drop in amplitude) cannot silence the detector for long. One
+    Python step per MWI peak.
     """
     refractory = _samples(REFRACTORY_S, sampling_rate_hz)
     t_wave_window = _samples(T_WAVE_WINDOW_S, sampling_rate_hz)
     learning_block = _samples(LEARNING_BLOCK_S, sampling_rate_hz)
     first_gap = _samples(SEARCH_BACK_RR_FACTOR * DEFAULT_RR_S, sampling_rate_hz)
+    towering_after = _samples(TOWERING_AFTER_S, sampling_rate_hz)
+    towering_by = _samples(TOWERING_BY_S, sampling_rate_hz)
+    any_slope_after = _samples(TOWERING_ANY_SLOPE_S, sampling_rate_hz)
+    before_next = _samples(TOWERING_BEFORE_NEXT_S, sampling_rate_hz)
 
     # Learning phase: the median over 2 s blocks of the block maximum is a typical QRS
     # peak, robust to a few artefacts; half the mean integral (clipped at that peak, so an
@@ -184,34 +207,43 @@ def _classify_peaks(
     last_qrs = -t_wave_window
     last_slope = 0.0
     missed_beat_gap = float(first_gap)
+    # Silence after which towering peaks are taken back, and the recovery starts.
+    towering_gap = min(max(missed_beat_gap, towering_after), towering_by)
+    recovery_gap = min(missed_beat_gap, towering_by)
     halvings = 0  # threshold halvings since the last QRS
     skipped: list[int] = []  # peaks classified as noise since the last QRS
 
     def accept(index: int) -> None:
-        nonlocal last_qrs, last_slope, missed_beat_gap, halvings
+        nonlocal last_qrs, last_slope, missed_beat_gap, towering_gap, recovery_gap, halvings
         if qrs:
             recent_rr.append(positions[index] - last_qrs)
             missed_beat_gap = SEARCH_BACK_RR_FACTOR * sum(recent_rr) / len(recent_rr)
+            towering_gap = min(max(missed_beat_gap, towering_after), towering_by)
+            recovery_gap = min(missed_beat_gap, towering_by)
         qrs.append(positions[index])
         last_qrs = positions[index]
         last_slope = slopes[index]
         halvings = 0
+
+    def candidates(until: int) -> list[int]:
+        """Skipped peaks that can follow the last QRS: past the refractory period and,
+        within the T-wave window, at least half as steep; none within
+        ``TOWERING_BEFORE_NEXT_S`` of ``until`` unless ``until`` ends the signal."""
+        latest = until - before_next if until < integral.size else until
+        return [
+            index
+            for index in skipped
+            if refractory <= positions[index] - last_qrs
+            and positions[index] <= latest
+            and (positions[index] - last_qrs >= t_wave_window or slopes[index] >= 0.5 * last_slope)
+        ]
 
     def search_back(until: int) -> None:
         """Recover missed beats while the gap since the last QRS is too long."""
         nonlocal signal_level, skipped
         while until - last_qrs > missed_beat_gap:
             half_threshold = 0.5 * (noise_level + 0.25 * (signal_level - noise_level))
-            eligible = [
-                index
-                for index in skipped
-                if positions[index] - last_qrs >= refractory
-                and heights[index] > half_threshold
-                and (
-                    positions[index] - last_qrs >= t_wave_window
-                    or slopes[index] >= 0.5 * last_slope
-                )
-            ]
+            eligible = [index for index in candidates(until) if heights[index] > half_threshold]
             if not eligible:
                 return
             best = max(eligible, key=heights.__getitem__)
@@ -219,11 +251,42 @@ def _classify_peaks(
             accept(best)
             skipped = [index for index in skipped if index > best]
 
+    def towers(height: float, slope: float, others: list[float], silence: int) -> bool:
+        """Whether a peak stands out from the ``others`` skipped in a silence that long."""
+        if not others or height < max(others):
+            return False
+        factor = height / max(float(np.median(others)), 1e-300)
+        return factor >= TOWERING_FACTOR and (
+            slope >= TOWERING_MIN_SLOPE * last_slope
+            or (silence >= any_slope_after and factor >= TOWERING_GENTLE_FACTOR)
+        )
+
+    def take_back_towering(until: int) -> None:
+        """While silent too long, take back skipped peaks that tower over the rest.
+
+        The levels stay as they are: one small beat, or a stretch of them, must not lower
+        the threshold for the large beats around it. Its search-back having failed, a lead
+        would otherwise stay silent until the levels have halved enough.
+        """
+        nonlocal skipped
+        while until - last_qrs > towering_gap:
+            eligible = candidates(until)
+            if len(eligible) < 2:
+                return
+            best = max(eligible, key=heights.__getitem__)
+            others = [heights[index] for index in eligible if index != best]
+            if not towers(heights[best], slopes[best], others, until - last_qrs):
+                return
+            accept(best)
+            skipped = [index for index in skipped if index > best]
+
     def recover(until: int) -> None:
-        """Search back; while still silent, halve the levels once per overdue gap."""
+        """Search back, take back towering peaks; while still silent past the towering
+        gap, halve the levels once per overdue gap."""
         nonlocal signal_level, noise_level, halvings
         search_back(until)
-        if until - last_qrs <= missed_beat_gap:
+        take_back_towering(until)
+        if until - last_qrs <= towering_gap:
             return
         while until - last_qrs > (halvings + 2) * missed_beat_gap:
             signal_level *= 0.5
@@ -231,8 +294,19 @@ def _classify_peaks(
             halvings += 1
             search_back(until)
 
+    def towers_over_silence(index: int) -> bool:
+        """Whether the peak at hand, past the towering gap, towers over the peaks skipped
+        since the last QRS and is not the P wave of a larger peak just after it."""
+        following = index + 1
+        while following < len(positions) and positions[following] - positions[index] < before_next:
+            if heights[following] > heights[index]:
+                return False
+            following += 1
+        others = [heights[skip] for skip in skipped if positions[skip] - last_qrs >= refractory]
+        return towers(heights[index], slopes[index], others, positions[index] - last_qrs)
+
     for index, position in enumerate(positions):
-        if position - last_qrs > missed_beat_gap:
+        if position - last_qrs > recovery_gap:
             recover(position)
         height = heights[index]
         since_last = position - last_qrs
@@ -240,7 +314,7 @@ def _classify_peaks(
             height > noise_level + 0.25 * (signal_level - noise_level)
             and since_last >= refractory
             and (since_last >= t_wave_window or slopes[index] >= 0.5 * last_slope)
-        ):
+        ) or (since_last > towering_gap and towers_over_silence(index)):
             signal_level = (
                 0.125 * min(height, LEVEL_UPDATE_CAP * signal_level) + 0.875 * signal_level
             )
