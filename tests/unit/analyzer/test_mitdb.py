@@ -152,16 +152,18 @@ def test_primary_lead_gross(all_records: list[RecordResult]) -> None:
 
 def test_second_lead_gross(all_records: list[RecordResult]) -> None:
     se, ppv, _ = gross([score_record(r.second_peaks, r.record) for r in all_records])
-    assert se >= 0.935, se
-    assert ppv >= 0.895, ppv
+    assert se >= 0.965, se
+    assert ppv >= 0.925, ppv
 
 
-def test_paced_beats_are_found_at_their_spike_on_both_leads_of_104(
-    all_records: list[RecordResult],
+@pytest.mark.parametrize("name", ["102", "104"])
+def test_paced_beats_are_found_at_their_spike_on_both_leads(
+    all_records: list[RecordResult], name: str
 ) -> None:
-    """104's annotations sit on the pacing spikes, up to 130 ms before the paced QRS's
-    dominant deflection: only marks on the spike match them."""
-    [paced] = [r for r in all_records if r.name == "104"]
+    """102's and 104's annotations sit on the pacing spikes, up to 130 ms before the paced
+    QRS's dominant deflection: only marks on the spike match them. On 102 V2 the spikes
+    are a quarter to a third the height of the QRS."""
+    [paced] = [r for r in all_records if r.name == name]
     for peaks in (paced.primary_peaks, paced.second_peaks):
         match = score_record(peaks, paced.record)
         assert match.sensitivity >= 0.98, match

@@ -107,18 +107,22 @@ def test_deterministic() -> None:
 
 
 def paced_ecg(
-    sampling_rate_hz: float, spike_every: int = 1, seconds: float = 30.0
+    sampling_rate_hz: float,
+    spike_every: int = 1,
+    seconds: float = 30.0,
+    spike_mv: float = 1.2,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A ventricular-paced lead: a narrow pacing spike, then 110 ms later a wide, deep QRS
-    and a T wave, at 70 bpm; every ``spike_every``-th beat is paced, the others are normal
-    narrow beats without a spike. Returns the samples and each paced beat's spike sample."""
+    (1.5 mV) and a T wave, at 70 bpm; every ``spike_every``-th beat is paced, the others
+    are normal narrow beats without a spike. Returns the samples and each paced beat's
+    spike sample."""
     rng = np.random.default_rng(5)
     time_s = np.arange(round(seconds * sampling_rate_hz)) / sampling_rate_hz
     millivolts = 0.01 * rng.standard_normal(time_s.size)
     spikes = []
     for index, beat in enumerate(np.arange(0.5, seconds - 1.0, 60 / 70)):
         if index % spike_every == 0:
-            millivolts += 1.2 * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
+            millivolts += spike_mv * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
             millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.025) ** 2)
             spikes.append(round(beat * sampling_rate_hz))
         else:
@@ -133,6 +137,35 @@ def test_paced_beats_are_marked_once_at_their_pacing_spike(sampling_rate_hz: flo
     peaks = detect_r_peaks(samples, sampling_rate_hz)
     assert peaks.size == spikes.size, "the spike and the paced QRS are one beat"
     assert np.abs(peaks - spikes).max() / sampling_rate_hz <= 0.005
+
+
+def test_a_small_pacing_spike_at_a_steady_delay_still_marks_its_beat() -> None:
+    """A spike a third the height of its paced QRS (a lead nearly at right angles to the
+    pacing vector, MIT-BIH 102 V2) is still where annotators mark the beat."""
+    samples, spikes = paced_ecg(360.0, spike_mv=0.5)
+    peaks = detect_r_peaks(samples, 360.0)
+    assert peaks.size == spikes.size
+    assert np.abs(peaks - spikes).max() / 360.0 <= 0.005
+
+
+def test_narrow_noise_at_random_delays_does_not_make_a_lead_paced() -> None:
+    """Sharp noise pulses before half the beats, each at its own delay (MIT-BIH 101 V1),
+    are not a pacemaker: every beat stays on its wide QRS."""
+    rate = 360.0
+    rng = np.random.default_rng(11)
+    time_s = np.arange(round(30.0 * rate)) / rate
+    millivolts = 0.01 * rng.standard_normal(time_s.size)
+    beats = np.arange(0.5, 29.0, 60 / 70)
+    for beat in beats:
+        millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat) / 0.025) ** 2)
+        millivolts += 0.3 * np.exp(-0.5 * ((time_s - beat - 0.35) / 0.05) ** 2)
+        if rng.random() < 0.5:
+            pulse = beat - rng.uniform(0.045, 0.150)
+            millivolts += 0.8 * np.maximum(0, 1 - np.abs(time_s - pulse) / 0.004)
+    samples = np.round(millivolts * 200).astype(np.int32)
+    peaks = detect_r_peaks(samples, rate)
+    assert peaks.size == beats.size
+    assert np.abs(peaks - np.round(beats * rate)).max() / rate <= 0.010
 
 
 def test_a_lead_with_few_paced_beats_keeps_them_on_their_qrs() -> None:

@@ -54,11 +54,17 @@ TOWERING_GENTLE_FACTOR = 8.0
 # ... and not just before the peak at hand: that is the P wave of a late beat.
 TOWERING_BEFORE_NEXT_S = 0.3
 BASELINE_S = 0.250
-PACING_SPIKE_WIDTH_S = 0.014
+PACING_SPIKE_WIDTH_S = 0.010
+PACING_SPIKE_SIDE_S = 0.014
 PACING_SPIKE_LEAD_S = 0.160
+PACING_SPIKE_LEAD_SPREAD_S = 0.030
 PACED_LEAD_SHARE = 0.3
-PACING_SPIKE_HEIGHT_SHARE = 0.5
+PACING_SPIKE_HEIGHT_SHARE = 0.2
+PACING_SPIKE_STEADY_SHARE = 0.8
 PACING_SPIKE_MIN_LEAD_S = 0.040
+# Below this a sample lasts over 4 ms: a pulse under PACING_SPIKE_WIDTH_S spans two samples
+# at most, and a narrow QRS or one sharp noise sample looks just as narrow.
+PACING_SPIKE_MIN_RATE_HZ = 250.0
 DETECTION_RATE_HZ = 150.0
 # The 15 Hz band edge needs the Nyquist frequency well above it.
 MIN_SAMPLING_RATE_HZ = 50.0
@@ -400,15 +406,18 @@ def _onto_pacing_spikes(
 ) -> IndexArray:
     """On a paced lead, each paced beat is marked at its pacing spike, as annotators do.
 
-    A spike is a pulse at most ``PACING_SPIKE_WIDTH_S`` wide at half height (on MIT-BIH,
-    360 Hz: 99 % of paced beats' spikes, 2 % of normal beats' R waves). A lead is paced
-    when at least ``PACED_LEAD_SHARE`` of its beats are marked on such a pulse or have one,
-    at least half as tall as their dominant deflection, within ``PACING_SPIKE_LEAD_S``
-    before it; the beats whose dominant deflection is not itself that narrow (a paced QRS
-    is wide) then move onto their spike. A lead with only the odd narrow deflection (a
-    sharp r wave, an artefact) keeps its marks.
+    A spike is a pulse at most ``PACING_SPIKE_WIDTH_S`` wide at half height, at least
+    ``PACING_SPIKE_HEIGHT_SHARE`` of the beat's dominant deflection, within
+    ``PACING_SPIKE_LEAD_S`` before it. A pacemaker fires at a fixed delay before the QRS it
+    causes, so a lead is paced when at least ``PACED_LEAD_SHARE`` of its beats are marked
+    on such a pulse, or are marked on one or have one at a steady delay (within
+    ``PACING_SPIKE_LEAD_SPREAD_S`` of the median) and ``PACING_SPIKE_STEADY_SHARE`` of the
+    spike-preceded beats have it there. Narrow noise (MIT-BIH 101 V1) comes at any delay,
+    so its lead keeps its marks; on a paced lead, the steady-delay beats whose dominant
+    deflection is not itself narrow (a paced QRS is wide) move onto their spike. Below
+    ``PACING_SPIKE_MIN_RATE_HZ`` no spike can be told apart and the marks stay.
     """
-    if located.size == 0:
+    if located.size == 0 or sampling_rate_hz < PACING_SPIKE_MIN_RATE_HZ:
         return located
     before = max(2, round(PACING_SPIKE_LEAD_S * sampling_rate_hz))
     rows = np.arange(located.size)
@@ -420,23 +429,33 @@ def _onto_pacing_spikes(
     flank = np.cumprod(
         deviation * np.sign(dominant)[:, None] >= np.abs(dominant)[:, None] / 4, axis=1
     )
-    size = np.where(flank.astype(bool), 0.0, np.abs(deviation))
-    size[:, :2] = 0.0
-    spike = window[rows, size.argmax(axis=1)]
-    # A spike stands out from the signal just around it (a T wave or a Q wave does not).
-    side = max(1, round(PACING_SPIKE_WIDTH_S * sampling_rate_hz)) + 1
+    # A spike stands out from the signal just around it (a T wave, a Q wave or the foot of
+    # the QRS does not).
+    side = max(1, round(PACING_SPIKE_SIDE_S * sampling_rate_hz)) + 1
     last = signal.size - 1
-    local = (
-        signal[np.clip(spike - side, 0, last)].astype(np.float64)
-        + signal[np.clip(spike + side, 0, last)]
+    around = (
+        signal[np.clip(window - side, 0, last)].astype(np.float64)
+        + signal[np.clip(window + side, 0, last)]
     ) / 2
+    prominence = np.where(flank.astype(bool), 0.0, np.abs(signal[window] - around))
+    prominence[:, :2] = 0.0
+    choice = prominence.argmax(axis=1)
+    spike = window[rows, choice]
+    local = around[rows, choice]
     tall = np.abs(signal[spike] - local) >= PACING_SPIKE_HEIGHT_SHARE * np.abs(dominant)
     far = located - spike >= round(PACING_SPIKE_MIN_LEAD_S * sampling_rate_hz)
     preceded = tall & far & _narrow_pulses(signal, spike, local, sampling_rate_hz)
+    delay = located - spike
+    typical = np.median(delay[preceded]) if preceded.any() else 0.0
+    steady = preceded & (np.abs(delay - typical) <= PACING_SPIKE_LEAD_SPREAD_S * sampling_rate_hz)
     on_spike = _narrow_pulses(signal, located, baseline, sampling_rate_hz)
-    if np.mean(preceded | on_spike) < PACED_LEAD_SHARE:
+    paced = np.mean(on_spike) >= PACED_LEAD_SHARE or (
+        np.mean(steady | on_spike) >= PACED_LEAD_SHARE
+        and steady.sum() >= PACING_SPIKE_STEADY_SHARE * preceded.sum()
+    )
+    if not paced:
         return located
-    moved: IndexArray = np.where(preceded & ~on_spike, spike, located)
+    moved: IndexArray = np.where(steady & ~on_spike, spike, located)
     return moved
 
 
