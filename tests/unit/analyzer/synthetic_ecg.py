@@ -50,10 +50,13 @@ def synthetic_ecg(
     r_scale: npt.NDArray[np.float64] | None = None,
     t_amplitude_mv: float | None = None,
     t_width_s: float | None = None,
+    p_wave: tuple[float, float, float] | None = None,
     rr_intervals_s: npt.NDArray[np.float64] | None = None,
     dtype: type[np.integer] = np.int32,
 ) -> SyntheticEcg:
     """One lead of ECG; ``r_scale`` multiplies each beat's QRS amplitude (in beat order).
+
+    ``p_wave`` (centre at RR = 1 s, amplitude mV, width s) replaces the P wave of ``WAVES``.
 
     ``rr_intervals_s`` replaces the jittered constant rhythm with explicit intervals.
     """
@@ -72,6 +75,8 @@ def synthetic_ecg(
     waves = dict(WAVES)
     centre, amplitude, width = waves["T"]
     waves["T"] = (centre, t_amplitude_mv or amplitude, t_width_s or width)
+    if p_wave is not None:
+        waves["P"] = p_wave
     for index, (beat, rr) in enumerate(zip(beat_times, rr_per_beat, strict=True)):
         start = max(0, int((beat - 0.6) * sampling_rate_hz))
         stop = min(length, int((beat + 0.8) * sampling_rate_hz))

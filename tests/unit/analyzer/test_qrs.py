@@ -106,6 +106,17 @@ def test_deterministic() -> None:
     assert np.array_equal(first, detect_r_peaks(ecg.samples.copy(), 250.0))
 
 
+def test_a_tall_p_wave_long_before_its_qrs_is_not_a_beat() -> None:
+    """With a long PR interval (first-degree block, MIT-BIH 108) a tall, sharp P wave
+    comes over 200 ms before its small QRS: the QRS is the beat, the P wave is not."""
+    ecg = synthetic_ecg(
+        70, 360.0, seed=3, p_wave=(-0.24, 0.3, 0.012), r_scale=np.array([0.45]), noise_mv=0.02
+    )
+    peaks = detect_r_peaks(ecg.samples, 360.0)
+    match = match_beats(peaks, ecg.r_peaks, 360.0, 0.02)
+    assert (match.false_negatives, match.false_positives) == (0, 0)
+
+
 def paced_ecg(
     sampling_rate_hz: float,
     spike_every: int = 1,

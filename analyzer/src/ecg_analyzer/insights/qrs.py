@@ -27,6 +27,9 @@ BANDPASS_LOW_HZ = 5.0
 BANDPASS_HIGH_HZ = 15.0
 INTEGRATION_WINDOW_S = 0.150
 REFRACTORY_S = 0.200
+# Two QRS complexes this close would be a rate over 240 bpm, which is flutter: of two
+# peaks this close, the larger is the QRS (the other a P wave, or noise).
+PAIRING_S = 0.250
 T_WAVE_WINDOW_S = 0.360
 SLOPE_WINDOW_S = 0.075
 LEARNING_BLOCK_S = 2.0
@@ -173,7 +176,9 @@ def _classify_peaks(
 
     SPKI/NPKI track signal and noise peak levels; a peak is QRS above
     ``NPKI + 0.25 (SPKI - NPKI)`` and outside the refractory period. A peak within 360 ms
-    of the previous QRS whose slope is under half of that QRS's is a T wave. When no QRS
+    of the previous QRS whose slope is under half of that QRS's is a T wave. A larger
+    peak within ``PAIRING_S`` of the previous QRS, at least half as steep, takes its place:
+    that one was a tall P wave or noise just before the beat. When no QRS
     came for 1.66 mean RR (of the last 8), the largest skipped peak above half the
     threshold is taken back as a QRS. Silent for 1.66 RR clipped to 1.5-1.7 s, a skipped
     peak (or the peak at hand) that towers over the other skipped peaks is taken too,
@@ -185,6 +190,7 @@ def _classify_peaks(
     Python step per MWI peak.
     """
     refractory = _samples(REFRACTORY_S, sampling_rate_hz)
+    pairing = _samples(PAIRING_S, sampling_rate_hz)
     t_wave_window = _samples(T_WAVE_WINDOW_S, sampling_rate_hz)
     learning_block = _samples(LEARNING_BLOCK_S, sampling_rate_hz)
     first_gap = _samples(SEARCH_BACK_RR_FACTOR * DEFAULT_RR_S, sampling_rate_hz)
@@ -209,6 +215,7 @@ def _classify_peaks(
     slopes: list[float] = peak_slopes.tolist()
 
     qrs: list[int] = []
+    accepted: list[int] = []  # peak indices of ``qrs``
     recent_rr: deque[int] = deque(maxlen=RR_HISTORY)
     last_qrs = -t_wave_window
     last_slope = 0.0
@@ -219,17 +226,35 @@ def _classify_peaks(
     halvings = 0  # threshold halvings since the last QRS
     skipped: list[int] = []  # peaks classified as noise since the last QRS
 
+    def follow_rr() -> None:
+        nonlocal missed_beat_gap, towering_gap, recovery_gap
+        missed_beat_gap = (
+            SEARCH_BACK_RR_FACTOR * sum(recent_rr) / len(recent_rr) if recent_rr else first_gap
+        )
+        towering_gap = min(max(missed_beat_gap, towering_after), towering_by)
+        recovery_gap = min(missed_beat_gap, towering_by)
+
     def accept(index: int) -> None:
-        nonlocal last_qrs, last_slope, missed_beat_gap, towering_gap, recovery_gap, halvings
+        nonlocal last_qrs, last_slope, halvings
         if qrs:
             recent_rr.append(positions[index] - last_qrs)
-            missed_beat_gap = SEARCH_BACK_RR_FACTOR * sum(recent_rr) / len(recent_rr)
-            towering_gap = min(max(missed_beat_gap, towering_after), towering_by)
-            recovery_gap = min(missed_beat_gap, towering_by)
+            follow_rr()
         qrs.append(positions[index])
+        accepted.append(index)
         last_qrs = positions[index]
         last_slope = slopes[index]
         halvings = 0
+
+    def retract_last() -> None:
+        """Undo the last QRS: a larger peak came too soon after it."""
+        nonlocal last_qrs, last_slope
+        qrs.pop()
+        accepted.pop()
+        if recent_rr and qrs:
+            recent_rr.pop()
+            follow_rr()
+        last_qrs = qrs[-1] if qrs else -t_wave_window
+        last_slope = slopes[accepted[-1]] if accepted else 0.0
 
     def candidates(until: int) -> list[int]:
         """Skipped peaks that can follow the last QRS: past the refractory period and,
@@ -316,6 +341,14 @@ def _classify_peaks(
             recover(position)
         height = heights[index]
         since_last = position - last_qrs
+        if (
+            qrs
+            and since_last < pairing
+            and height > heights[accepted[-1]]
+            and slopes[index] >= 0.5 * last_slope
+        ):
+            retract_last()
+            since_last = position - last_qrs
         if (
             height > noise_level + 0.25 * (signal_level - noise_level)
             and since_last >= refractory
