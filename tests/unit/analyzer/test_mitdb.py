@@ -152,7 +152,7 @@ def test_primary_lead_gross(all_records: list[RecordResult]) -> None:
 
 def test_second_lead_gross(all_records: list[RecordResult]) -> None:
     se, ppv, _ = gross([score_record(r.second_peaks, r.record) for r in all_records])
-    assert se >= 0.965, se
+    assert se >= 0.970, se
     assert ppv >= 0.935, ppv
 
 

@@ -39,8 +39,9 @@ R_REFINE_S = 0.020
 RR_HISTORY = 8
 DEFAULT_RR_S = 1.0
 # A peak moves the levels as if it were at most this many times the signal level: an
-# artefact many times the QRS would otherwise hold the threshold above the beats for long.
-LEVEL_UPDATE_CAP = 3.0
+# artefact, or a run of large ectopic beats, would otherwise hold the threshold above the
+# normal beats for long.
+LEVEL_UPDATE_CAP = 2.0
 # Silent for 1.66 RR, but at least TOWERING_AFTER_S and at most TOWERING_BY_S (so that no
 # slow rhythm leaves a lead silent for 2 s), a skipped peak that towers over the others
 # skipped since the last QRS is a beat the levels were too high for (a drop in amplitude,
