@@ -455,26 +455,28 @@ def _onto_pacing_spikes(
         return located
     before = max(2, round(PACING_SPIKE_LEAD_S * sampling_rate_hz))
     rows = np.arange(located.size)
+    # One gather serves the window back from the mark and the samples ``side`` either side
+    # of each of its samples: column c is ``c + 1 - side`` samples before the mark.
+    side = max(1, round(PACING_SPIKE_SIDE_S * sampling_rate_hz)) + 1
+    last = signal.size - 1
+    block = signal[
+        np.clip(located[:, None] - np.arange(1 - side, before + side + 1), 0, last)
+    ].astype(np.float64)
     # Back from the mark, nearest first; the QRS's own flank (its deflection's sign, above a
     # quarter of its height, unbroken from the mark) is not a spike before it.
-    window = np.clip(located[:, None] - np.arange(1, before + 1), 0, signal.size - 1)
-    deviation = signal[window].astype(np.float64) - baseline[:, None]
+    values = block[:, side : side + before]
+    deviation = values - baseline[:, None]
     dominant = signal[located].astype(np.float64) - baseline
     flank = np.cumprod(
         deviation * np.sign(dominant)[:, None] >= np.abs(dominant)[:, None] / 4, axis=1
     )
     # A spike stands out from the signal just around it (a T wave, a Q wave or the foot of
     # the QRS does not).
-    side = max(1, round(PACING_SPIKE_SIDE_S * sampling_rate_hz)) + 1
-    last = signal.size - 1
-    around = (
-        signal[np.clip(window - side, 0, last)].astype(np.float64)
-        + signal[np.clip(window + side, 0, last)]
-    ) / 2
-    prominence = np.where(flank.astype(bool), 0.0, np.abs(signal[window] - around))
+    around = (block[:, 2 * side : 2 * side + before] + block[:, :before]) / 2
+    prominence = np.where(flank.astype(bool), 0.0, np.abs(values - around))
     prominence[:, :2] = 0.0
     choice = prominence.argmax(axis=1)
-    spike = window[rows, choice]
+    spike = np.clip(located - choice - 1, 0, last)
     local = around[rows, choice]
     tall = np.abs(signal[spike] - local) >= PACING_SPIKE_HEIGHT_SHARE * np.abs(dominant)
     far = located - spike >= round(PACING_SPIKE_MIN_LEAD_S * sampling_rate_hz)
