@@ -227,32 +227,44 @@ def _classify_peaks(
     halvings = 0  # threshold halvings since the last QRS
     skipped: list[int] = []  # peaks classified as noise since the last QRS
 
+    rr_sum = 0  # of recent_rr
+
     def follow_rr() -> None:
         nonlocal missed_beat_gap, towering_gap, recovery_gap
         missed_beat_gap = (
-            SEARCH_BACK_RR_FACTOR * sum(recent_rr) / len(recent_rr) if recent_rr else first_gap
+            SEARCH_BACK_RR_FACTOR * rr_sum / len(recent_rr) if recent_rr else first_gap
         )
         towering_gap = min(max(missed_beat_gap, towering_after), towering_by)
         recovery_gap = min(missed_beat_gap, towering_by)
 
     def accept(index: int) -> None:
-        nonlocal last_qrs, last_slope, halvings
+        nonlocal last_qrs, last_slope, halvings, rr_sum
+        nonlocal missed_beat_gap, towering_gap, recovery_gap
+        position = positions[index]
         if qrs:
-            recent_rr.append(positions[index] - last_qrs)
-            follow_rr()
-        qrs.append(positions[index])
+            if len(recent_rr) == RR_HISTORY:
+                rr_sum -= recent_rr[0]
+            rr = position - last_qrs
+            recent_rr.append(rr)
+            rr_sum += rr
+            missed_beat_gap = SEARCH_BACK_RR_FACTOR * rr_sum / len(recent_rr)
+            # min() and max() spelled out: this runs once a beat.
+            towering_gap = missed_beat_gap if missed_beat_gap > towering_after else towering_after
+            towering_gap = towering_gap if towering_gap < towering_by else towering_by
+            recovery_gap = missed_beat_gap if missed_beat_gap < towering_by else towering_by
+        qrs.append(position)
         accepted.append(index)
-        last_qrs = positions[index]
+        last_qrs = position
         last_slope = slopes[index]
         halvings = 0
 
     def retract_last() -> None:
         """Undo the last QRS: a larger peak came too soon after it."""
-        nonlocal last_qrs, last_slope
+        nonlocal last_qrs, last_slope, rr_sum
         qrs.pop()
         accepted.pop()
         if recent_rr and qrs:
-            recent_rr.pop()
+            rr_sum -= recent_rr.pop()
             follow_rr()
         last_qrs = qrs[-1] if qrs else -t_wave_window
         last_slope = slopes[accepted[-1]] if accepted else 0.0
@@ -341,27 +353,24 @@ def _classify_peaks(
         if position - last_qrs > recovery_gap:
             recover(position)
         height = heights[index]
+        steep = slopes[index] >= 0.5 * last_slope
         since_last = position - last_qrs
-        if (
-            qrs
-            and since_last < pairing
-            and height > heights[accepted[-1]]
-            and slopes[index] >= 0.5 * last_slope
-        ):
+        if since_last < pairing and qrs and height > heights[accepted[-1]] and steep:
             retract_last()
             since_last = position - last_qrs
+            steep = slopes[index] >= 0.5 * last_slope
+        ceiling = LEVEL_UPDATE_CAP * signal_level
+        capped = height if height <= ceiling else ceiling
         if (
             height > noise_level + 0.25 * (signal_level - noise_level)
             and since_last >= refractory
-            and (since_last >= t_wave_window or slopes[index] >= 0.5 * last_slope)
+            and (since_last >= t_wave_window or steep)
         ) or (since_last > towering_gap and towers_over_silence(index)):
-            signal_level = (
-                0.125 * min(height, LEVEL_UPDATE_CAP * signal_level) + 0.875 * signal_level
-            )
+            signal_level = 0.125 * capped + 0.875 * signal_level
             accept(index)
             skipped = []
         else:
-            noise_level = 0.125 * min(height, LEVEL_UPDATE_CAP * signal_level) + 0.875 * noise_level
+            noise_level = 0.125 * capped + 0.875 * noise_level
             skipped.append(index)
     recover(integral.size)
     return qrs
@@ -369,9 +378,9 @@ def _classify_peaks(
 
 def _window_medians(values: FloatArray, centres: IndexArray, half_width: int) -> FloatArray:
     """Median of ``values`` within ``centres +- half_width``, row by row."""
-    medians: FloatArray = np.median(
-        values[_window_indices(centres, half_width, values.size)], axis=1
-    )
+    # 2 half_width + 1 values a row: the median is the middle one, no mean of two needed.
+    windows = values[_window_indices(centres, half_width, values.size)]
+    medians: FloatArray = np.partition(windows, half_width, axis=1)[:, half_width]
     return medians
 
 
@@ -424,8 +433,8 @@ def _narrow_pulses(
     above = (values[around].astype(np.float64) - baseline[:, None]) * np.sign(height)[:, None] >= (
         np.abs(height)[:, None] / 2
     )
-    left = np.cumprod(above[:, half::-1], axis=1).sum(axis=1)
-    right = np.cumprod(above[:, half:], axis=1).sum(axis=1)
+    left = np.logical_and.accumulate(above[:, half::-1], axis=1).sum(axis=1)
+    right = np.logical_and.accumulate(above[:, half:], axis=1).sum(axis=1)
     narrow: npt.NDArray[np.bool_] = (
         (left + right - 1 <= 2 * half - 2) & (left <= half) & (right <= half)
     )
@@ -467,13 +476,16 @@ def _onto_pacing_spikes(
     values = block[:, side : side + before]
     deviation = values - baseline[:, None]
     dominant = signal[located].astype(np.float64) - baseline
-    flank = np.cumprod(
+    flank = np.logical_and.accumulate(
         deviation * np.sign(dominant)[:, None] >= np.abs(dominant)[:, None] / 4, axis=1
     )
     # A spike stands out from the signal just around it (a T wave, a Q wave or the foot of
     # the QRS does not).
-    around = (block[:, 2 * side : 2 * side + before] + block[:, :before]) / 2
-    prominence = np.where(flank.astype(bool), 0.0, np.abs(values - around))
+    around = block[:, 2 * side : 2 * side + before] + block[:, :before]
+    around *= 0.5
+    prominence = np.subtract(values, around)
+    np.abs(prominence, out=prominence)
+    prominence[flank] = 0.0
     prominence[:, :2] = 0.0
     choice = prominence.argmax(axis=1)
     spike = np.clip(located - choice - 1, 0, last)
@@ -553,6 +565,8 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
     if qrs_centres.size == 0:
         return LeadDetection(qrs_centres, qrs_centres, integral, factor)
     r_peaks = _locate_r_waves(samples, sampling_rate_hz, decimated, qrs_centres)
+    if np.all(r_peaks[1:] > r_peaks[:-1]):
+        return LeadDetection(r_peaks, qrs_centres, integral, factor)
     # Two centres can settle on one R wave; keep each R wave once, in time order.
     r_peaks, first = np.unique(r_peaks, return_index=True)
     return LeadDetection(r_peaks, qrs_centres[first], integral, factor)
