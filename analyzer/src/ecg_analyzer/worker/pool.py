@@ -22,14 +22,22 @@ from typing import Final
 from ecg_contracts.events import EcgSubmitted
 from ecg_contracts.insights import Insights
 
+from ecg_analyzer.worker.allocator import keep_freed_memory
+
 log = logging.getLogger(__name__)
 Analyze = Callable[[EcgSubmitted], Insights]
 PR_SET_PDEATHSIG: Final = 1
 PARENT_CHECK_S: Final = 1.0
 
 
+def start_worker(parent_pid: int) -> None:
+    """Pool initializer: the worker dies with its parent and keeps freed memory."""
+    die_with_parent(parent_pid)
+    keep_freed_memory()
+
+
 def die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: on Linux the kernel kills the worker when its parent dies
+    """On Linux the kernel kills the worker when its parent dies
     (``PR_SET_PDEATHSIG``); everywhere, a daemon thread checks once a second that the parent
     is still the one that started it, and ends the worker when it is not."""
     if sys.platform.startswith("linux"):
@@ -49,9 +57,7 @@ def _exit_when_orphaned(parent_pid: int) -> None:
 
 
 def new_pool(size: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        max_workers=size, initializer=die_with_parent, initargs=(os.getpid(),)
-    )
+    return ProcessPoolExecutor(max_workers=size, initializer=start_worker, initargs=(os.getpid(),))
 
 
 class AnalysisPool:
