@@ -3,9 +3,10 @@
 A 30-minute lead makes numpy temporaries of a few MB each. By default glibc serves such
 blocks from fresh mappings (over its mmap threshold, which it raises only as blocks are
 freed) and hands the top of its heap back to the kernel (over its trim threshold), so every
-analysis touches tens of MB of new pages again. On MIT-BIH 100 (650,000 samples) that was
-about 5,000 page faults per QRS detection, which then took 28 ms instead of 20 ms (2-core VM;
-see ``benchmarks/README-analyzer.md``). The price: a worker keeps up to its peak heap.
+analysis touches tens of MB of new pages again: ``compute_insights`` on both leads of a
+30-minute MIT-BIH record took 5,000-11,500 page faults and 83-117 ms a call with glibc's
+defaults, none and 71-81 ms with these settings (records 100, 104 and 208, 2-core VM; item 4
+of ``make bench-analyzer``). The price: a worker keeps up to its peak heap.
 """
 
 from __future__ import annotations
