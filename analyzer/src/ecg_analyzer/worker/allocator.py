@@ -3,10 +3,10 @@
 A 30-minute lead makes numpy temporaries of a few MB each. By default glibc serves such
 blocks from fresh mappings (over its mmap threshold, which it raises only as blocks are
 freed) and hands the top of its heap back to the kernel (over its trim threshold), so every
-analysis touches tens of MB of new pages again: ``compute_insights`` on both leads of a
-30-minute MIT-BIH record took 5,000-11,500 page faults and 83-117 ms a call with glibc's
-defaults, none and 71-81 ms with these settings (records 100, 104 and 208, 2-core VM; item 4
-of ``make bench-analyzer``). The price: a worker keeps up to its peak heap.
+analysis touches tens of MB of new pages again: ``compute_insights`` on both leads of
+MIT-BIH 100 (30 minutes) took 5,361 page faults and 85.6 ms a call with glibc's defaults,
+432 (the first call's pages, averaged in) and 74.5 ms with these settings (item 4 of
+``make bench-analyzer``, 2-core VM). The price: a worker keeps up to its peak heap.
 """
 
 from __future__ import annotations
