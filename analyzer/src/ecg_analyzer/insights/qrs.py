@@ -45,8 +45,10 @@ LEVEL_UPDATE_CAP = 2.0
 # Silent for 1.66 RR, but at least TOWERING_AFTER_S and at most TOWERING_BY_S (so that no
 # slow rhythm leaves a lead silent for 2 s), a skipped peak that towers over the others
 # skipped since the last QRS is a beat the levels were too high for (a drop in amplitude,
-# small beats among large ectopic ones) ...
-TOWERING_AFTER_S = 1.5
+# small beats among large ectopic ones, a wide ventricular beat whose gentle slopes leave
+# its integral under the threshold: 1.2 s rather than 1.5 s catches those before a short
+# compensatory pause ends) ...
+TOWERING_AFTER_S = 1.2
 TOWERING_BY_S = 1.7
 TOWERING_FACTOR = 2.0
 # ... if at least this steep relative to the last QRS (P and T waves are gentle) or, once
@@ -181,7 +183,7 @@ def _classify_peaks(
     peak within ``PAIRING_S`` of the previous QRS, at least half as steep, takes its place:
     that one was a tall P wave or noise just before the beat. When no QRS
     came for 1.66 mean RR (of the last 8), the largest skipped peak above half the
-    threshold is taken back as a QRS. Silent for 1.66 RR clipped to 1.5-1.7 s, a skipped
+    threshold is taken back as a QRS. Silent for 1.66 RR clipped to 1.2-1.7 s, a skipped
     peak (or the peak at hand) that towers over the other skipped peaks is taken too,
     whatever the threshold (see ``TOWERING_*``): that keeps a lead from going silent for
     over 2 s when its beats shrink or small beats come between large ectopic ones. When
