@@ -71,6 +71,9 @@ PACING_SPIKE_MIN_LEAD_S = 0.040
 # Below this a sample lasts over 4 ms: a pulse under PACING_SPIKE_WIDTH_S spans two samples
 # at most, and a narrow QRS or one sharp noise sample looks just as narrow.
 PACING_SPIKE_MIN_RATE_HZ = 250.0
+# Leads with this many beats or more are first judged on every PACING_SAMPLE_STRIDE-th beat.
+PACING_SAMPLE_STRIDE = 8
+PACING_SAMPLE_BEATS = 256
 DETECTION_RATE_HZ = 150.0
 # The 15 Hz band edge needs the Nyquist frequency well above it.
 MIN_SAMPLING_RATE_HZ = 50.0
@@ -464,6 +467,39 @@ def _onto_pacing_spikes(
     """
     if located.size == 0 or sampling_rate_hz < PACING_SPIKE_MIN_RATE_HZ:
         return located
+    if located.size >= PACING_SAMPLE_STRIDE * PACING_SAMPLE_BEATS:
+        # Most leads are not paced, and every PACING_SAMPLE_STRIDE-th beat shows it: a share
+        # of spike-marked or spike-preceded beats under half of PACED_LEAD_SHARE among
+        # PACING_SAMPLE_BEATS or more beats is five standard errors or more below the bar.
+        sample = located[::PACING_SAMPLE_STRIDE]
+        sample_baseline = baseline[::PACING_SAMPLE_STRIDE]
+        _, preceded = _pacing_spikes(signal, sampling_rate_hz, sample, sample_baseline)
+        on_spike = _narrow_pulses(signal, sample, sample_baseline, sampling_rate_hz)
+        if np.mean(preceded | on_spike) < PACED_LEAD_SHARE / 2:
+            return located
+    spike, preceded = _pacing_spikes(signal, sampling_rate_hz, located, baseline)
+    delay = located - spike
+    typical = np.median(delay[preceded]) if preceded.any() else 0.0
+    steady = preceded & (np.abs(delay - typical) <= PACING_SPIKE_LEAD_SPREAD_S * sampling_rate_hz)
+    on_spike = _narrow_pulses(signal, located, baseline, sampling_rate_hz)
+    paced = np.mean(on_spike) >= PACED_LEAD_SHARE or (
+        np.mean(steady | on_spike) >= PACED_LEAD_SHARE
+        and steady.sum() >= PACING_SPIKE_STEADY_SHARE * preceded.sum()
+    )
+    if not paced:
+        return located
+    moved: IndexArray = np.where(steady & ~on_spike, spike, located)
+    return moved
+
+
+def _pacing_spikes(
+    signal: npt.NDArray[np.number],
+    sampling_rate_hz: float,
+    located: IndexArray,
+    baseline: FloatArray,
+) -> tuple[IndexArray, npt.NDArray[np.bool_]]:
+    """Per beat, the most prominent sample back from its mark, and whether that is a pacing
+    spike there (see :func:`_onto_pacing_spikes`)."""
     before = max(2, round(PACING_SPIKE_LEAD_S * sampling_rate_hz))
     rows = np.arange(located.size)
     # One gather serves the window back from the mark and the samples ``side`` either side
@@ -495,18 +531,7 @@ def _onto_pacing_spikes(
     tall = np.abs(signal[spike] - local) >= PACING_SPIKE_HEIGHT_SHARE * np.abs(dominant)
     far = located - spike >= round(PACING_SPIKE_MIN_LEAD_S * sampling_rate_hz)
     preceded = tall & far & _narrow_pulses(signal, spike, local, sampling_rate_hz)
-    delay = located - spike
-    typical = np.median(delay[preceded]) if preceded.any() else 0.0
-    steady = preceded & (np.abs(delay - typical) <= PACING_SPIKE_LEAD_SPREAD_S * sampling_rate_hz)
-    on_spike = _narrow_pulses(signal, located, baseline, sampling_rate_hz)
-    paced = np.mean(on_spike) >= PACED_LEAD_SHARE or (
-        np.mean(steady | on_spike) >= PACED_LEAD_SHARE
-        and steady.sum() >= PACING_SPIKE_STEADY_SHARE * preceded.sum()
-    )
-    if not paced:
-        return located
-    moved: IndexArray = np.where(steady & ~on_spike, spike, located)
-    return moved
+    return spike, preceded
 
 
 @dataclass(frozen=True)
