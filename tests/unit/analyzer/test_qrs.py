@@ -189,14 +189,18 @@ def test_a_lead_with_few_paced_beats_keeps_them_on_their_qrs() -> None:
     assert np.abs(peaks[:, None] - qrs[None, :]).min(axis=0).max() <= 4
 
 
-def test_a_long_lead_with_a_third_of_its_beats_paced_marks_them_at_their_spike() -> None:
+@pytest.mark.parametrize("sampling_rate_hz", [360.0, 1000.0])
+def test_a_long_lead_with_a_third_of_its_beats_paced_marks_them_at_their_spike(
+    sampling_rate_hz: float,
+) -> None:
     """Over 2048 beats a lead is first judged on every 8th beat; a third of the beats
     paced is still a paced lead, and the rest stay on their own QRS."""
-    block, block_spikes = paced_ecg(360.0, spike_every=3)
+    block, block_spikes = paced_ecg(sampling_rate_hz, spike_every=3)
     copies = 80  # 40 minutes, about 2,700 beats
     samples = np.tile(block, copies)
     spikes = (block_spikes[None, :] + block.size * np.arange(copies)[:, None]).ravel()
-    peaks = detect_r_peaks(samples, 360.0)
+    peaks = detect_r_peaks(samples, sampling_rate_hz)
     beats_per_block = round((30.0 - 1.5) / (60 / 70)) + 1
     assert peaks.size == beats_per_block * copies
-    assert np.abs(peaks[:, None] - spikes[None, :]).min(axis=0).max() <= round(0.005 * 360)
+    nearest = np.abs(peaks[:, None] - spikes[None, :]).min(axis=0)
+    assert nearest.max() <= round(0.005 * sampling_rate_hz)
