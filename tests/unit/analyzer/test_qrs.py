@@ -117,6 +117,11 @@ def test_a_tall_p_wave_long_before_its_qrs_is_not_a_beat() -> None:
     assert (match.false_negatives, match.false_positives) == (0, 0)
 
 
+def paced_beat_times(seconds: float = 30.0) -> np.ndarray:
+    """When :func:`paced_ecg`'s beats fall, in seconds: 70 bpm from 0.5 s to 1 s before the end."""
+    return np.arange(0.5, seconds - 1.0, 60 / 70)
+
+
 def paced_ecg(
     sampling_rate_hz: float,
     spike_every: int = 1,
@@ -131,7 +136,7 @@ def paced_ecg(
     time_s = np.arange(round(seconds * sampling_rate_hz)) / sampling_rate_hz
     millivolts = 0.01 * rng.standard_normal(time_s.size)
     spikes = []
-    for index, beat in enumerate(np.arange(0.5, seconds - 1.0, 60 / 70)):
+    for index, beat in enumerate(paced_beat_times(seconds)):
         if index % spike_every == 0:
             millivolts += spike_mv * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
             millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.025) ** 2)
@@ -184,7 +189,7 @@ def test_a_lead_with_few_paced_beats_keeps_them_on_their_qrs() -> None:
     QRS is not taken for a pacing spike: those beats stay on their dominant deflection."""
     samples, spikes = paced_ecg(360.0, spike_every=5)
     peaks = detect_r_peaks(samples, 360.0)
-    assert peaks.size == round((30.0 - 1.5) / (60 / 70)) + 1
+    assert peaks.size == paced_beat_times().size
     qrs = spikes + round(0.11 * 360)
     assert np.abs(peaks[:, None] - qrs[None, :]).min(axis=0).max() <= 4
 
@@ -200,7 +205,6 @@ def test_a_long_lead_with_a_third_of_its_beats_paced_marks_them_at_their_spike(
     samples = np.tile(block, copies)
     spikes = (block_spikes[None, :] + block.size * np.arange(copies)[:, None]).ravel()
     peaks = detect_r_peaks(samples, sampling_rate_hz)
-    beats_per_block = round((30.0 - 1.5) / (60 / 70)) + 1
-    assert peaks.size == beats_per_block * copies
+    assert peaks.size == paced_beat_times().size * copies
     nearest = np.abs(peaks[:, None] - spikes[None, :]).min(axis=0)
     assert nearest.max() <= round(0.005 * sampling_rate_hz)

@@ -471,17 +471,18 @@ def _onto_pacing_spikes(
         # Most leads are not paced, and every PACING_SAMPLE_STRIDE-th beat shows it: a share
         # of spike-marked or spike-preceded beats under half of PACED_LEAD_SHARE among
         # PACING_SAMPLE_BEATS or more beats is five standard errors or more below the bar.
-        sample = located[::PACING_SAMPLE_STRIDE]
-        sample_baseline = baseline[::PACING_SAMPLE_STRIDE]
-        _, preceded = _pacing_spikes(signal, sampling_rate_hz, sample, sample_baseline)
-        on_spike = _narrow_pulses(signal, sample, sample_baseline, sampling_rate_hz)
+        _, preceded, on_spike = _pacing_spikes(
+            signal,
+            sampling_rate_hz,
+            located[::PACING_SAMPLE_STRIDE],
+            baseline[::PACING_SAMPLE_STRIDE],
+        )
         if np.mean(preceded | on_spike) < PACED_LEAD_SHARE / 2:
             return located
-    spike, preceded = _pacing_spikes(signal, sampling_rate_hz, located, baseline)
+    spike, preceded, on_spike = _pacing_spikes(signal, sampling_rate_hz, located, baseline)
     delay = located - spike
     typical = np.median(delay[preceded]) if preceded.any() else 0.0
     steady = preceded & (np.abs(delay - typical) <= PACING_SPIKE_LEAD_SPREAD_S * sampling_rate_hz)
-    on_spike = _narrow_pulses(signal, located, baseline, sampling_rate_hz)
     paced = np.mean(on_spike) >= PACED_LEAD_SHARE or (
         np.mean(steady | on_spike) >= PACED_LEAD_SHARE
         and steady.sum() >= PACING_SPIKE_STEADY_SHARE * preceded.sum()
@@ -497,9 +498,9 @@ def _pacing_spikes(
     sampling_rate_hz: float,
     located: IndexArray,
     baseline: FloatArray,
-) -> tuple[IndexArray, npt.NDArray[np.bool_]]:
-    """Per beat, the most prominent sample back from its mark, and whether that is a pacing
-    spike there (see :func:`_onto_pacing_spikes`)."""
+) -> tuple[IndexArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per beat, the most prominent sample back from its mark, whether that is a pacing
+    spike there, and whether the mark is itself on one (see :func:`_onto_pacing_spikes`)."""
     before = max(2, round(PACING_SPIKE_LEAD_S * sampling_rate_hz))
     rows = np.arange(located.size)
     # One gather serves the window back from the mark and the samples ``side`` either side
@@ -531,7 +532,8 @@ def _pacing_spikes(
     tall = np.abs(signal[spike] - local) >= PACING_SPIKE_HEIGHT_SHARE * np.abs(dominant)
     far = located - spike >= round(PACING_SPIKE_MIN_LEAD_S * sampling_rate_hz)
     preceded = tall & far & _narrow_pulses(signal, spike, local, sampling_rate_hz)
-    return spike, preceded
+    on_spike = _narrow_pulses(signal, located, baseline, sampling_rate_hz)
+    return spike, preceded, on_spike
 
 
 @dataclass(frozen=True)
