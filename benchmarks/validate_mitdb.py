@@ -157,6 +157,7 @@ class Score:
 
     match: BeatMatch
     silent_gap_s: float
+    gap_with_flagged_s: float  # the silent gap, stretches flagged unusable or unreadable included
     samples: int
     seconds: float
 
@@ -168,13 +169,13 @@ def score(
     seconds: float,
     unusable: tuple[tuple[int, int], ...] = (),
 ) -> Score:
-    """EC57 figures; the silent gap leaves out stretches the detector flagged unusable."""
+    """EC57 figures; the silent gap leaves out stretches the analyzer flagged unusable."""
     match = score_record(detected, record)
+    rate = record.sampling_rate_hz
     return Score(
         match=match,
-        silent_gap_s=longest_silent_gap_s(
-            detected, record.beat_samples, record.sampling_rate_hz, excluded=unusable
-        ),
+        silent_gap_s=longest_silent_gap_s(detected, record.beat_samples, rate, excluded=unusable),
+        gap_with_flagged_s=longest_silent_gap_s(detected, record.beat_samples, rate),
         samples=samples,
         seconds=seconds,
     )
@@ -192,6 +193,7 @@ class Gross:
     positive_predictivity_percent: float
     mean_absolute_error_ms: float
     worst_gap_s: float
+    worst_gap_with_flagged_s: float
     records_with_long_gap: int
     records: int
     mega_samples_per_s: float
@@ -206,6 +208,7 @@ def gross(scores: Sequence[Score]) -> Gross:
         positive_predictivity_percent=percent(tp, tp + fp),
         mean_absolute_error_ms=1e3 * total.mean_absolute_error_s if tp else float("nan"),
         worst_gap_s=max((s.silent_gap_s for s in scores), default=0.0),
+        worst_gap_with_flagged_s=max((s.gap_with_flagged_s for s in scores), default=0.0),
         records_with_long_gap=sum(s.silent_gap_s > MAX_SILENT_GAP_S for s in scores),
         records=len(scores),
         mega_samples_per_s=sum(s.samples for s in scores) / seconds / 1e6 if seconds else 0.0,
@@ -213,7 +216,8 @@ def gross(scores: Sequence[Score]) -> Gross:
 
 
 def cell(result: Score) -> str:
-    """``Se % / +P % / mean |error| ms / longest silent gap s``."""
+    """``Se % / +P % / mean |error| ms / longest silent gap s``, and the longest gap with the
+    flagged stretches when it is longer."""
     match = result.match
     tp, fn, fp = match.true_positives, match.false_negatives, match.false_positives
     gap = (
@@ -221,6 +225,8 @@ def cell(result: Score) -> str:
         if result.silent_gap_s > MAX_SILENT_GAP_S
         else (f"{result.silent_gap_s:.1f}")
     )
+    if result.gap_with_flagged_s > result.silent_gap_s:
+        gap += f" ({result.gap_with_flagged_s:.1f} flagged)"
     return (
         f"{percent(tp, tp + fn):.2f} / {percent(tp, tp + fp):.2f} / "
         f"{match.mean_absolute_error_s * 1e3:.1f} / {gap}"
@@ -245,13 +251,31 @@ def lead_indices(record: Record) -> dict[str, int]:
     return {"primary": primary, "second": 1 - primary}
 
 
+Spans = tuple[tuple[int, int], ...]
+
+
+def unreadable_stretches(record: Record) -> dict[str, Spans]:
+    """Per lead, the stretches that ``compute_insights`` on both leads flags unreadable on it
+    (silent where the other lead's beats go on), in samples."""
+    rate = record.sampling_rate_hz
+    insights = compute_insights(list(zip(record.signal_names, record.signals, strict=True)), rate)
+    return {
+        lead.name: tuple(
+            (round(s.start_s * rate), round(s.end_s * rate)) for s in lead.unreadable or []
+        )
+        for lead in insights.leads
+    }
+
+
 def run_detectors(
     names: Sequence[str],
     records: dict[str, Record],
     calibrations: dict[str, dict[str, Calibration]],
     detectors: Sequence[str],
 ) -> dict[tuple[str, str], list[Score]]:
-    """Score every detector on every record, one table per lead role."""
+    """Score every detector on every record, one table per lead role. Our detector's silent
+    gaps leave out the stretches the insights flag unreadable on that lead."""
+    flagged = {name: unreadable_stretches(records[name]) for name in names}
     results: dict[tuple[str, str], list[Score]] = {
         (detector, role): [] for detector in detectors for role in ROLES
     }
@@ -266,7 +290,11 @@ def run_detectors(
         )
     for role in ROLES:
         print(f"\n## {ROLE_TITLES[role]}")
-        print("\nEach cell: Se % / +P % / mean abs. error ms / longest silent gap s.\n")
+        print(
+            "\nEach cell: Se % / +P % / mean abs. error ms / longest silent gap s (ours: "
+            "outside the stretches the insights flag unreadable on the lead; in brackets, "
+            "with them, where longer).\n"
+        )
         print_table(["record", "lead", "ref. beats", *(DETECTORS[d][0] for d in detectors)])
         for name in names:
             record = records[name]
@@ -280,7 +308,8 @@ def run_detectors(
                     signal, record.sampling_rate_hz, calibrations[name][lead]
                 )
                 seconds = time.perf_counter() - start
-                result = score(detected, record, signal.size, seconds)
+                unreadable = flagged[name][lead] if detector == "ours" else ()
+                result = score(detected, record, signal.size, seconds, unreadable)
                 results[detector, role].append(result)
                 cells.append(cell(result))
             print_row([name, lead, str(record.beat_samples.size), *cells])
@@ -406,7 +435,9 @@ def print_gross(
     print("\n## Gross\n")
     print(
         "Se and +P from the sums of TP, FN and FP over the records; mean abs. error weighted "
-        f"by TP; long gaps: records with a silent gap over {MAX_SILENT_GAP_S:g} s; speed: "
+        f"by TP; worst gap: outside the stretches flagged unusable (insights) or unreadable on the "
+        "lead (ours), and with them; long gaps: records with a silent gap over "
+        f"{MAX_SILENT_GAP_S:g} s outside them; speed: "
         "samples / wall time of the detector calls (insights: the leads' samples / "
         "`compute_insights` time), one thread. Insights on one lead alone: "
         "`compute_insights` given only that lead, as from a one-lead device; the beats it "
@@ -421,6 +452,7 @@ def print_gross(
             "+P %",
             "mean abs. error ms",
             "worst gap s",
+            "with flagged s",
             "long gaps",
             "M samples/s",
         ]
@@ -442,6 +474,7 @@ def print_gross(
                 f"{figure.positive_predictivity_percent:.3f}",
                 f"{figure.mean_absolute_error_ms:.2f}",
                 f"{figure.worst_gap_s:.1f}",
+                f"{figure.worst_gap_with_flagged_s:.1f}",
                 str(figure.records_with_long_gap),
                 f"{figure.mega_samples_per_s:.2f}",
             ]

@@ -13,6 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 INSIGHTS_VERSION = 1
 
 
+class Stretch(BaseModel):
+    """A stretch of the recording, [start_s, end_s). An object, not a pair: MongoDB-wire
+    servers such as FerretDB v1 refuse nested arrays."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start_s: float = Field(description="Start, seconds from the first sample.")
+    end_s: float = Field(description="End (exclusive), seconds from the first sample.")
+
+
 class LeadInsights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -57,16 +67,13 @@ class LeadInsights(BaseModel):
         default=None,
         description="`r_amplitude` in millivolts; null without `units_per_mv` or R peaks.",
     )
-
-
-class Stretch(BaseModel):
-    """A stretch of the recording, [start_s, end_s). An object, not a pair: MongoDB-wire
-    servers such as FerretDB v1 refuse nested arrays."""
-
-    model_config = ConfigDict(frozen=True)
-
-    start_s: float = Field(description="Start, seconds from the first sample.")
-    end_s: float = Field(description="End (exclusive), seconds from the first sample.")
+    unreadable: list[Stretch] | None = Field(
+        default=None,
+        description="Silences over 2 s of this lead in which the other leads' beats go on: "
+        "it showed no QRS complex there (lost contact, saturation, noise), and the R peaks "
+        "there come from the other leads. Empty when it has none; null when the lead was "
+        "not used for R peaks or no other lead was.",
+    )
 
 
 class Insights(BaseModel):

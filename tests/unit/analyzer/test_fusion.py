@@ -35,6 +35,29 @@ def test_a_lead_that_loses_contact_hands_over_to_another() -> None:
     assert insights.r_peak_leads == ["II", "V1"]
     assert insights.unusable == []
     assert longest_silent_gap_s(peaks, beats, RATE) == 0.0
+    # The silent lead says where it saw nothing while the other went on.
+    [flagged] = insights.leads[0].unreadable or []
+    assert 21.0 < flagged.start_s < 22.0, flagged
+    assert 26.0 < flagged.end_s < 28.0, flagged
+    assert insights.leads[1].unreadable == []
+
+
+def test_a_pause_on_every_lead_is_not_flagged_unreadable() -> None:
+    lead_ii, v1, _ = two_leads()
+    pause = slice(int(22 * RATE), int(25 * RATE))
+    for lead in (lead_ii, v1):
+        lead[pause] = lead[pause.start]
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    assert [lead.unreadable for lead in insights.leads] == [[], []]
+    assert insights.r_peaks is not None
+    peaks = np.asarray(insights.r_peaks)
+    assert not np.any((peaks > pause.start + 0.1 * RATE) & (peaks < pause.stop - 0.1 * RATE))
+
+
+def test_unreadable_is_null_without_another_lead() -> None:
+    lead_ii, _, _ = two_leads(10.0)
+    [lead] = compute_insights([("II", lead_ii)], RATE).leads
+    assert lead.unreadable is None
 
 
 def test_stretches_no_lead_can_be_trusted_in_are_flagged_and_left_out() -> None:

@@ -95,6 +95,22 @@ def test_no_beats_in_a_flat_or_tiny_signal(signal: np.ndarray) -> None:
     assert detect_r_peaks(signal, 500.0).size == 0
 
 
+@pytest.mark.parametrize("flat_s", [3.0, 8.0, 20.0])
+def test_a_lead_that_goes_flat_gets_no_beat_on_the_flat_line(flat_s: float) -> None:
+    """The levels halve through the silence; round-off of the filters is still no beat."""
+    ecg = synthetic_ecg(72, 360.0, duration_s=60.0, seed=11, noise_mv=0.01)
+    samples = ecg.samples.astype(np.int32)
+    flat = slice(int(22 * 360.0), int((22 + flat_s) * 360.0))
+    samples[flat] = samples[flat.start]
+    peaks = detect_r_peaks(samples, 360.0)
+    # The steps at the flat line's edges ring through the zero-phase filters: one beat may
+    # be taken there, as for any electrode pop.
+    inside = (peaks > flat.start + 0.35 * 360.0) & (peaks < flat.stop - 0.35 * 360.0)
+    assert not np.any(inside), peaks[inside] / 360.0
+    after = ecg.r_peaks[ecg.r_peaks > flat.stop + 0.1 * 360.0]
+    assert match_beats(peaks, after, 360.0, tolerance_s=0.05).false_negatives == 0
+
+
 def test_refuses_rates_too_low_for_the_qrs_band() -> None:
     with pytest.raises(ValueError, match="at least"):
         detect_r_peaks(np.zeros(1000, dtype=np.int16), 20.0)

@@ -9,7 +9,12 @@ import numpy.typing as npt
 from ecg_contracts.insights import Insights, LeadInsights, Stretch
 
 from ecg_analyzer.insights.amplitude import r_amplitudes
-from ecg_analyzer.insights.fusion import fuse_leads, intervals_outside, rhythm_lead_prior
+from ecg_analyzer.insights.fusion import (
+    FusedBeats,
+    fuse_leads,
+    intervals_outside,
+    rhythm_lead_prior,
+)
 from ecg_analyzer.insights.qrs import MIN_SAMPLING_RATE_HZ, detect_lead
 from ecg_analyzer.insights.quality import NOISE_MIN_DURATION_S, LeadQuality, assess_leads
 from ecg_analyzer.insights.rhythm import Rhythm, rhythm_from_r_peaks
@@ -92,6 +97,23 @@ def with_amplitudes(
     return lead.model_copy(update=update)
 
 
+def with_unreadable(
+    leads: list[LeadInsights], chosen: Sequence[int], fused: FusedBeats, sampling_rate_hz: float
+) -> list[LeadInsights]:
+    """The fused leads, each with the stretches in which the others saw beats it did not."""
+    updated = list(leads)
+    for index, stretches in zip(chosen, fused.unreadable, strict=True):
+        updated[index] = leads[index].model_copy(
+            update={
+                "unreadable": [
+                    Stretch(start_s=start / sampling_rate_hz, end_s=end / sampling_rate_hz)
+                    for start, end in stretches
+                ]
+            }
+        )
+    return updated
+
+
 def compute_insights(
     leads: Sequence[tuple[str, npt.NDArray[np.integer]]],
     sampling_rate_hz: float | None,
@@ -169,6 +191,8 @@ def compute_insights(
                 )
             )
         notes.extend(rhythm.notes)
+        if len(chosen) > 1:
+            lead_results = with_unreadable(lead_results, chosen, fused, sampling_rate_hz)
     amplitudes = (
         [None] * len(arrays)
         if r_peaks is None

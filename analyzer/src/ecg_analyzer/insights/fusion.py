@@ -10,7 +10,8 @@ Each stretch takes its beats from the highest-ranked lead that scores at least
 trustworthy lead is, the pause is real): a lead that is good overall is kept wherever it is trustworthy,
 since switching leads on a small score difference costs more beats at the seams than it
 saves. Where no lead reaches the threshold the stretch is reported as unusable and its
-detections are dropped rather than guessed at.
+detections are dropped rather than guessed at. A lead silent for over ``SILENT_S`` where
+the fused beats go on is reported as unreadable there (see :func:`unreadable_stretches`).
 
 The threshold was set on the MIT-BIH training records (both leads, 10 s stretches): those
 scoring under 6 had more detection errors than beats, 6-8 about 80 %, 8-10 40 %, over 50
@@ -46,6 +47,7 @@ class FusedBeats:
     r_peaks: IndexArray
     beats_per_lead: list[int]  # beats each input lead supplied
     unusable: list[tuple[int, int]]  # [start, end) sample spans with no trustworthy lead
+    unreadable: list[list[tuple[int, int]]]  # per input lead: its silences the others fill
 
 
 def stretch_scores(detection: LeadDetection, starts: IndexArray, length: int) -> list[float]:
@@ -134,7 +136,9 @@ def fuse_leads(
     refractory period are one beat, and the stretch's own lead keeps it.
     """
     if not detections or number_of_samples == 0:
-        return FusedBeats(np.empty(0, dtype=np.int64), [0] * len(detections), [])
+        return FusedBeats(
+            np.empty(0, dtype=np.int64), [0] * len(detections), [], [[] for _ in detections]
+        )
     length = max(1, round(SEGMENT_S * sampling_rate_hz))
     starts = np.arange(0, number_of_samples, length, dtype=np.int64)
     scores = np.asarray([stretch_scores(d, starts, length) for d in detections])
@@ -195,7 +199,36 @@ def fuse_leads(
         else:
             unusable.append((start, end))
     counts = np.bincount(np.asarray(kept_sources, dtype=np.int64), minlength=len(detections))
-    return FusedBeats(np.asarray(kept, dtype=np.int64), counts.tolist(), unusable)
+    fused = np.asarray(kept, dtype=np.int64)
+    unreadable = [
+        unreadable_stretches(detection.r_peaks, fused, number_of_samples, silent_limit, refractory)
+        for detection in detections
+    ]
+    return FusedBeats(fused, counts.tolist(), unusable, unreadable)
+
+
+def unreadable_stretches(
+    r_peaks: IndexArray, fused: IndexArray, end: int, silent_limit: int, refractory: int
+) -> list[tuple[int, int]]:
+    """The lead's silences longer than ``silent_limit`` samples (between its beats, or
+    before the first and after the last) in which the fused beats of the other leads go on.
+
+    Such a lead did not see the beats there (lost contact, saturation, noise), and says
+    so, rather than look like a pause. A fused beat within ``refractory`` of the silence's
+    edges is the edge beat itself, seen on another lead, so it does not count. Where every
+    lead is silent the pause is real and nothing is flagged.
+    """
+    bounds = np.concatenate(([0], np.sort(r_peaks), [end]))
+    long = np.flatnonzero(np.diff(bounds) > silent_limit)
+    starts, ends = bounds[long], bounds[long + 1]
+    inside = np.searchsorted(fused, ends - refractory, side="left") - np.searchsorted(
+        fused, starts + refractory, side="right"
+    )
+    return [
+        (int(start), int(stop))
+        for start, stop, count in zip(starts.tolist(), ends.tolist(), inside.tolist(), strict=True)
+        if count > 0
+    ]
 
 
 def intervals_outside(

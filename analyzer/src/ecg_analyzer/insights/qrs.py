@@ -75,6 +75,9 @@ PACING_SPIKE_MIN_RATE_HZ = 250.0
 PACING_SAMPLE_STRIDE = 8
 PACING_SAMPLE_BEATS = 256
 DETECTION_RATE_HZ = 150.0
+# The smallest true beat on the MIT-BIH leads (116 MLII, inside a saturation) is 8e-5 of
+# the typical QRS integral; a flat line's round-off is under 1e-8 of it.
+NO_SIGNAL_SHARE = 1e-6
 # The 15 Hz band edge needs the Nyquist frequency well above it.
 MIN_SAMPLING_RATE_HZ = 50.0
 
@@ -546,6 +549,19 @@ class LeadDetection:
     factor: int  # full-rate samples per detection-rate sample
 
 
+def _no_signal_floor(integral: FloatArray, detection_rate_hz: float) -> float:
+    """Integral height under which a peak is round-off or filter ringing, not a beat: a
+    ``NO_SIGNAL_SHARE`` of the 90th percentile of the 2 s blocks' maxima (a QRS level that
+    a flat half of the record cannot pull down). Without it the levels, halving through a
+    flat line, would end up taking its round-off for beats."""
+    block = _samples(LEARNING_BLOCK_S, detection_rate_hz)
+    blocks = integral.size // block
+    if blocks < 1:
+        return NO_SIGNAL_SHARE * float(integral.max())
+    maxima = integral[: blocks * block].reshape(blocks, -1).max(axis=1)
+    return NO_SIGNAL_SHARE * float(np.percentile(maxima, 90.0))
+
+
 def _empty_detection(factor: int) -> LeadDetection:
     empty = np.empty(0, dtype=np.int64)
     return LeadDetection(empty, empty, np.zeros(0), factor)
@@ -580,6 +596,9 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
     margin = _samples(INTEGRATION_WINDOW_S, detection_rate_hz) // 2
     peak_positions = peak_positions[
         (peak_positions >= margin) & (peak_positions < integral.size - margin)
+    ]
+    peak_positions = peak_positions[
+        integral[peak_positions] >= _no_signal_floor(integral, detection_rate_hz)
     ].astype(np.int64)
     slope_windows = _window_indices(
         peak_positions, _samples(SLOPE_WINDOW_S, detection_rate_hz), slope.size
