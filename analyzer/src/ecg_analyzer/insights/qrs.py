@@ -213,11 +213,23 @@ def _classify_peaks(
     # artefact cannot inflate it) stands for the noise level.
     blocks = integral.size // learning_block
     if blocks >= 1:
-        block_maxima = integral[: blocks * learning_block].reshape(blocks, -1).max(axis=1)
-        signal_level = float(np.median(block_maxima))
+        block_maxima = np.sort(integral[: blocks * learning_block].reshape(blocks, -1).max(axis=1))
+        signal_level = 0.5 * float(block_maxima[(blocks - 1) // 2] + block_maxima[blocks // 2])
+        # Nearest-rank 90th percentile: a QRS level that a flat half of the lead cannot
+        # pull down.
+        high_level = float(block_maxima[(9 * (blocks - 1)) // 10])
     else:
-        signal_level = float(integral.max())
+        signal_level = high_level = float(integral.max())
     noise_level = 0.5 * float(np.minimum(integral, signal_level).mean())
+    # Under the floor a peak is round-off or filter ringing, not a beat: the levels, halving
+    # through a flat line, would end up taking it for one.
+    real = peak_heights >= NO_SIGNAL_SHARE * high_level
+    if not real.all():
+        peak_positions, peak_heights, peak_slopes = (
+            peak_positions[real],
+            peak_heights[real],
+            peak_slopes[real],
+        )
 
     positions: list[int] = peak_positions.tolist()
     heights: list[float] = peak_heights.tolist()
@@ -549,19 +561,6 @@ class LeadDetection:
     factor: int  # full-rate samples per detection-rate sample
 
 
-def _no_signal_floor(integral: FloatArray, detection_rate_hz: float) -> float:
-    """Integral height under which a peak is round-off or filter ringing, not a beat: a
-    ``NO_SIGNAL_SHARE`` of the 90th percentile of the 2 s blocks' maxima (a QRS level that
-    a flat half of the record cannot pull down). Without it the levels, halving through a
-    flat line, would end up taking its round-off for beats."""
-    block = _samples(LEARNING_BLOCK_S, detection_rate_hz)
-    blocks = integral.size // block
-    if blocks < 1:
-        return NO_SIGNAL_SHARE * float(integral.max())
-    maxima = integral[: blocks * block].reshape(blocks, -1).max(axis=1)
-    return NO_SIGNAL_SHARE * float(np.percentile(maxima, 90.0))
-
-
 def _empty_detection(factor: int) -> LeadDetection:
     empty = np.empty(0, dtype=np.int64)
     return LeadDetection(empty, empty, np.zeros(0), factor)
@@ -596,9 +595,6 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
     margin = _samples(INTEGRATION_WINDOW_S, detection_rate_hz) // 2
     peak_positions = peak_positions[
         (peak_positions >= margin) & (peak_positions < integral.size - margin)
-    ]
-    peak_positions = peak_positions[
-        integral[peak_positions] >= _no_signal_floor(integral, detection_rate_hz)
     ].astype(np.int64)
     slope_windows = _window_indices(
         peak_positions, _samples(SLOPE_WINDOW_S, detection_rate_hz), slope.size
