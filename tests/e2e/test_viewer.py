@@ -98,12 +98,18 @@ def test_a_user_uploads_watches_it_turn_done_and_opens_its_plot(
 
     page.get_by_role("button", name="Back to the list").click()
     elsewhere = json.loads(upload.read_text()) | {"id": "from-elsewhere"}
+    # MLII loses contact for 4 s: the viewer says so, and that V5 stood in.
+    signal = elsewhere["leads"][0]["signal"]
+    signal[3 * 360 : 7 * 360] = [signal[3 * 360]] * (4 * 360)
     sent = api.http.post(
         "/ecg/", json=elsewhere, headers=api.token(f"viewer-{unique}", "viewer-password")
     )
     assert sent.status_code == 202, sent.text
     expect(page.locator('tr[data-id="from-elsewhere"] .state')).to_have_text("done", timeout=60_000)
     expect(page.locator("#ecg-table tbody tr")).to_have_count(2)
+    page.get_by_role("button", name="Open ECG from-elsewhere").click()
+    expect(page.locator("#leads-table")).to_contain_text("no QRS for 4.4 s (other leads used)")
+    page.get_by_role("button", name="Back to the list").click()
 
     outside = [url for url in requested if not url.startswith(stack.base_url)]
     assert outside == [], f"the page asked other hosts: {outside}"

@@ -245,10 +245,14 @@ def amplitude(value: float | None, in_mv: float | None) -> str:
 
 
 def leads_table(found: Any) -> Table:
-    """Per lead: R amplitude, range (in mV when the gain is known) and quality flags."""
+    """Per lead: R amplitude, range (in mV when the gain is known) and quality flags, with
+    its time without QRS where the other leads' beats went on."""
     table = Table("lead", "R amplitude", "min", "max", "zero crossings", "quality")
     for lead in found.leads:
         flags = [f for f in ("flat_line", "clipping", "excessive_noise") if getattr(lead, f)]
+        lost = sum(s.end_s - s.start_s for s in lead.unreadable or [])
+        if lost:
+            flags.append(f"no QRS for {lost:.1f} s")
         table.add_row(
             lead.name,
             amplitude(lead.r_amplitude, lead.r_amplitude_mv),

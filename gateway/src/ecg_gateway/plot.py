@@ -155,6 +155,11 @@ def _title_lines(
             )
             if lead.get(key)
         ]
+        lost = sum(
+            stretch["end_s"] - stretch["start_s"] for stretch in lead.get("unreadable") or []
+        )
+        if lost:
+            found.append(f"no QRS for {lost:.1f} s")
         if found:
             quality.append(f"{lead['name']} {'/'.join(found)}")
     unusable = insights.get("unusable") or []

@@ -107,6 +107,21 @@ def test_r_peak_markers_are_the_insights_r_peaks_within_the_window() -> None:
     assert markers(parse(render_ecg_svg(pending, Window()))) == []
 
 
+def test_the_title_names_each_lead_s_flags_and_silences_and_the_unusable_time() -> None:
+    insights = {
+        "r_peaks": [200, 600],
+        "heart_rate_bpm": 75.0,
+        "leads": [
+            {"name": "I", "clipping": True, "unreadable": [{"start_s": 1.0, "end_s": 3.5}]},
+            {"name": "II", "unreadable": []},
+        ],
+        "unusable": [{"start_s": 5.0, "end_s": 8.0}],
+    }
+    ecg = record([("I", beats(), 1000.0), ("II", beats(), 1000.0)], insights=insights)
+    texts = " ".join(e.text or "" for e in parse(render_ecg_svg(ecg, Window())).iter(f"{SVG}text"))
+    assert "quality: I clipped/no QRS for 2.5 s, 3.0 s unusable" in texts, texts
+
+
 def test_paper_speed_and_gain_are_standard() -> None:
     ecg = record([("I", beats(height=1000), 1000.0)])
     root = parse(render_ecg_svg(ecg, Window()))

@@ -277,6 +277,8 @@ async function showInsights(id) {
     ["RMSSD", fixed(found.rmssd_ms, 1, "ms")],
     ["pNN50", fixed(found.pnn50_percent, 1, "%")],
     ["Beats detected", found.r_peaks ? String(found.r_peaks.length) : "–"],
+    ["Unusable (no lead with trustworthy beats)", !found.unusable ? "–" :
+      fixed(found.unusable.reduce((sum, s) => sum + s.end_s - s.start_s, 0), 1, "s")],
     ["Duration", fixed(found.duration_s, 1, "s")],
     ["Sampling rate", fixed(found.sampling_rate_hz, 0, "Hz")],
   ];
@@ -296,6 +298,9 @@ async function showInsights(id) {
     cell(row, amplitude(lead.r_amplitude, lead.r_amplitude_mv));
     const flags = [["flat_line", "flat line"], ["clipping", "clipping"],
                    ["excessive_noise", "noisy"]].filter(([key]) => lead[key]).map(([, t]) => t);
+    // Its silences where the other leads' beats went on: its R peaks there came from them.
+    const lost = (lead.unreadable || []).reduce((sum, s) => sum + s.end_s - s.start_s, 0);
+    if (lost > 0) flags.push(`no QRS for ${lost.toFixed(1)} s (other leads used)`);
     cell(row, flags.join(", ") || "ok");
     leads.appendChild(row);
   }
