@@ -62,6 +62,7 @@ from tests.mitdb import (  # noqa: E402
     MITDB_DIR,
     BeatMatch,
     Record,
+    in_samples,
     load_record,
     longest_silent_gap_s,
     pooled,
@@ -251,31 +252,23 @@ def lead_indices(record: Record) -> dict[str, int]:
     return {"primary": primary, "second": 1 - primary}
 
 
-Spans = tuple[tuple[int, int], ...]
-
-
-def unreadable_stretches(record: Record) -> dict[str, Spans]:
-    """Per lead, the stretches that ``compute_insights`` on both leads flags unreadable on it
-    (silent where the other lead's beats go on), in samples."""
-    rate = record.sampling_rate_hz
-    insights = compute_insights(list(zip(record.signal_names, record.signals, strict=True)), rate)
-    return {
-        lead.name: tuple(
-            (round(s.start_s * rate), round(s.end_s * rate)) for s in lead.unreadable or []
-        )
-        for lead in insights.leads
-    }
-
-
 def run_detectors(
     names: Sequence[str],
     records: dict[str, Record],
     calibrations: dict[str, dict[str, Calibration]],
     detectors: Sequence[str],
+    both_leads: dict[str, Insights],
 ) -> dict[tuple[str, str], list[Score]]:
     """Score every detector on every record, one table per lead role. Our detector's silent
-    gaps leave out the stretches the insights flag unreadable on that lead."""
-    flagged = {name: unreadable_stretches(records[name]) for name in names}
+    gaps leave out the stretches that the insights of both leads (``both_leads``) flag
+    unreadable on that lead."""
+    flagged = {
+        name: {
+            lead.name: in_samples(lead.unreadable, records[name].sampling_rate_hz)
+            for lead in both_leads[name].leads
+        }
+        for name in names
+    }
     results: dict[tuple[str, str], list[Score]] = {
         (detector, role): [] for detector in detectors for role in ROLES
     }
@@ -332,11 +325,8 @@ def insights_score(
     insights = compute_insights(leads, rate)
     seconds = time.perf_counter() - start
     peaks = np.asarray(insights.r_peaks or [], dtype=np.int64)
-    unusable = tuple(
-        (round(s.start_s * rate), round(s.end_s * rate)) for s in insights.unusable or []
-    )
     samples = sum(signal.size for _, signal in leads)
-    return score(peaks, record, samples, seconds, unusable), insights
+    return score(peaks, record, samples, seconds, in_samples(insights.unusable, rate)), insights
 
 
 def run_single_lead_insights(
@@ -352,10 +342,36 @@ def run_single_lead_insights(
     return scores
 
 
-def run_insights(
+def score_both_leads(
     names: Sequence[str], records: dict[str, Record]
+) -> dict[str, tuple[Score, Insights]]:
+    """``compute_insights`` on both leads of every record, timed, after one untimed call on
+    10 s of the first (as for the detectors)."""
+    first = records[names[0]]
+    compute_insights(
+        list(
+            zip(
+                first.signal_names,
+                first.signals[:, : int(10 * first.sampling_rate_hz)],
+                strict=True,
+            )
+        ),
+        first.sampling_rate_hz,
+    )
+    return {
+        name: insights_score(
+            records[name], list(zip(records[name].signal_names, records[name].signals, strict=True))
+        )
+        for name in names
+    }
+
+
+def run_insights(
+    names: Sequence[str],
+    records: dict[str, Record],
+    both_leads: dict[str, tuple[Score, Insights]],
 ) -> tuple[list[Score], list[HeartRateCheck]]:
-    """``compute_insights`` on both leads of every record: its R peaks and heart rate."""
+    """The insights of both leads of every record: their R peaks and heart rate."""
     print("\n## Insights (all leads)\n")
     print(
         "`compute_insights` on both leads. Beats: Se % / +P % / mean abs. error ms / longest "
@@ -377,25 +393,11 @@ def run_insights(
     )
     scores: list[Score] = []
     checks: list[HeartRateCheck] = []
-    first = records[names[0]]
-    compute_insights(  # untimed, as for the detectors
-        list(
-            zip(
-                first.signal_names,
-                first.signals[:, : int(10 * first.sampling_rate_hz)],
-                strict=True,
-            )
-        ),
-        first.sampling_rate_hz,
-    )
     for name in names:
         record = records[name]
         rate = record.sampling_rate_hz
-        leads = list(zip(record.signal_names, record.signals, strict=True))
-        result, insights = insights_score(record, leads)
-        unusable = tuple(
-            (round(s.start_s * rate), round(s.end_s * rate)) for s in insights.unusable or []
-        )
+        result, insights = both_leads[name]
+        unusable = in_samples(insights.unusable, rate)
         scores.append(result)
         reference_bpm = rhythm_from_r_peaks(record.beat_samples, rate).heart_rate_bpm
         bpm = insights.heart_rate_bpm
@@ -596,8 +598,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     records = {name: load_record(name) for name in names}
     calibrations = {name: read_calibrations(name) for name in names}
-    results = run_detectors(names, records, calibrations, detectors)
-    insights_scores, heart_rate_checks = run_insights(names, records)
+    both_leads = score_both_leads(names, records)
+    results = run_detectors(
+        names,
+        records,
+        calibrations,
+        detectors,
+        {name: insights for name, (_, insights) in both_leads.items()},
+    )
+    insights_scores, heart_rate_checks = run_insights(names, records, both_leads)
     single_lead_scores = run_single_lead_insights(names, records)
     figures = print_gross(results, detectors, insights_scores, single_lead_scores)
     print_targets(figures, detectors, heart_rate_checks)

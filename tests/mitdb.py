@@ -7,12 +7,13 @@ the way ANSI/AAMI EC57 does (150 ms matching window, ventricular flutter left ou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from ecg_contracts.insights import Stretch
 
 MITDB_DIR = Path(__file__).parent / "data" / "mitdb"
 
@@ -250,6 +251,16 @@ def score_record(
         record.beat_samples,
         record.sampling_rate_hz,
         tolerance_s,
+    )
+
+
+def in_samples(
+    stretches: Sequence[Stretch] | None, sampling_rate_hz: float
+) -> tuple[tuple[int, int], ...]:
+    """Stretches of the insights (seconds) as ``[start, end)`` sample spans; none for null."""
+    return tuple(
+        (round(s.start_s * sampling_rate_hz), round(s.end_s * sampling_rate_hz))
+        for s in stretches or []
     )
 
 

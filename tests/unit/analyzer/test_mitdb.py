@@ -16,6 +16,7 @@ from tests.mitdb import (
     BeatMatch,
     Record,
     decode_format_212,
+    in_samples,
     load_record,
     longest_silent_gap_s,
     match_beats,
@@ -133,10 +134,7 @@ def gross(matches: list[BeatMatch]) -> tuple[float, float, float]:
 
 
 def unusable_samples(result: RecordResult) -> tuple[tuple[int, int], ...]:
-    rate = result.record.sampling_rate_hz
-    return tuple(
-        (round(s.start_s * rate), round(s.end_s * rate)) for s in result.insights.unusable or []
-    )
+    return in_samples(result.insights.unusable, result.record.sampling_rate_hz)
 
 
 def test_the_25_records_are_there() -> None:
@@ -234,7 +232,7 @@ def test_no_lead_is_silent_for_over_2_s_outside_the_stretches_flagged_unreadable
         ):
             stretches = leads[name].unreadable
             assert stretches is not None
-            spans = tuple((round(s.start_s * rate), round(s.end_s * rate)) for s in stretches)
+            spans = in_samples(stretches, rate)
             flagged_s += sum(s.end_s - s.start_s for s in stretches)
             gap = longest_silent_gap_s(
                 peaks, result.record.beat_samples, rate, excluded=spans + result.record.flutter

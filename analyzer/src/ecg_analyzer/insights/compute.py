@@ -97,19 +97,22 @@ def with_amplitudes(
     return lead.model_copy(update=update)
 
 
+def in_seconds(spans: Sequence[tuple[int, int]], sampling_rate_hz: float) -> list[Stretch]:
+    """``[start, end)`` sample spans as stretches in seconds."""
+    return [
+        Stretch(start_s=start / sampling_rate_hz, end_s=end / sampling_rate_hz)
+        for start, end in spans
+    ]
+
+
 def with_unreadable(
     leads: list[LeadInsights], chosen: Sequence[int], fused: FusedBeats, sampling_rate_hz: float
 ) -> list[LeadInsights]:
     """The fused leads, each with the stretches in which the others saw beats it did not."""
     updated = list(leads)
-    for index, stretches in zip(chosen, fused.unreadable, strict=True):
+    for index, spans in zip(chosen, fused.unreadable, strict=True):
         updated[index] = leads[index].model_copy(
-            update={
-                "unreadable": [
-                    Stretch(start_s=start / sampling_rate_hz, end_s=end / sampling_rate_hz)
-                    for start, end in stretches
-                ]
-            }
+            update={"unreadable": in_seconds(spans, sampling_rate_hz)}
         )
     return updated
 
@@ -177,10 +180,7 @@ def compute_insights(
         r_peak_leads = [arrays[chosen[rank]][0] for rank in supplying]
         r_peak_lead = r_peak_leads[0] if r_peak_leads else arrays[chosen[0]][0]
         r_peaks = fused.r_peaks.tolist()
-        unusable = [
-            Stretch(start_s=start / sampling_rate_hz, end_s=end / sampling_rate_hz)
-            for start, end in fused.unusable
-        ]
+        unusable = in_seconds(fused.unusable, sampling_rate_hz)
         rhythm = rhythm_from_r_peaks(
             fused.r_peaks, sampling_rate_hz, intervals_outside(fused.r_peaks, fused.unusable)
         )
