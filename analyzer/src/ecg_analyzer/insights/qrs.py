@@ -25,22 +25,22 @@ from scipy import signal as sps
 from scipy.ndimage import median_filter
 
 STANDARD_BAND_HZ = (5.0, 15.0)
-# Above a tremor (4-8 Hz, MIT-BIH 101 V1), T waves and the gentle slopes of large ectopic
-# beats (208 V1, whose small normal beats the standard band loses among them); a sharp QRS
-# keeps most of its slope up here.
-HIGH_BAND_HZ = (10.0, 25.0)
+# Higher bands, tried in turn: above a tremor (4-8 Hz, MIT-BIH 101 V1), T waves and the
+# gentle slopes of large ectopic beats (208 V1, whose small normal beats the standard band
+# loses among them). A sharp QRS keeps most of its slope up there.
+HIGH_BANDS_HZ = ((10.0, 25.0), (15.0, 35.0))
 # Where the beats found on the standard band come irregularly (at least this share of RR
 # intervals off by IRREGULAR_RR_DEVIATION from the median of the IRREGULAR_NEIGHBOURS
-# around them), the lead is searched on the high band too, and the high band's beats are
-# kept if under HIGH_BAND_GAIN times as many of theirs are off. Missed and invented beats
-# both break the rhythm where the heart does not: an arrhythmia is just as irregular on
-# either band, so on its own it never switches a lead.
+# around them), the lead is searched on the next higher band, whose beats are kept if under
+# HIGH_BAND_GAIN times as many of theirs are off; then on the next one while that holds.
+# Missed and invented beats both break the rhythm where the heart does not: an arrhythmia
+# is as irregular on either band, so on its own it never moves a lead to another band.
 IRREGULAR_SHARE = 0.05
 IRREGULAR_RR_DEVIATION = 0.25
 IRREGULAR_NEIGHBOURS = 11
 HIGH_BAND_GAIN = 0.8
-# The high band's upper edge needs the Nyquist frequency well above it.
-HIGH_BAND_MIN_RATE_HZ = 75.0
+# A band's upper edge must stay under this share of the detection rate (0.8 of Nyquist).
+BAND_EDGE_SHARE = 0.4
 INTEGRATION_WINDOW_S = 0.150
 REFRACTORY_S = 0.200
 # Two QRS complexes this close would be a rate over 240 bpm, which is flutter: of two
@@ -632,8 +632,8 @@ def rhythm_irregularity(beats: IndexArray) -> float:
 def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> LeadDetection:
     """The beats of one ECG lead, with the integral they were found on.
 
-    The beats come from the standard band, or from the high band where they are far more
-    regular there (see ``IRREGULAR_SHARE``). The integral is always the standard band's:
+    The beats come from the standard band, or from a higher band where they are far more
+    regular (see ``IRREGULAR_SHARE``). The integral is always the standard band's:
     fusing leads compares how far their QRS complexes stand out on it.
 
     Validated from 125 Hz to 2000 Hz; below ``MIN_SAMPLING_RATE_HZ`` it refuses.
@@ -650,10 +650,14 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
     if not np.any(integral > 0):
         return _empty_detection(factor)
     irregularity = rhythm_irregularity(qrs_centres)
-    if irregularity >= IRREGULAR_SHARE and detection_rate_hz > HIGH_BAND_MIN_RATE_HZ:
-        _, high_band_centres = _find_qrs(decimated, detection_rate_hz, HIGH_BAND_HZ)
-        if rhythm_irregularity(high_band_centres) < HIGH_BAND_GAIN * irregularity:
-            qrs_centres = high_band_centres
+    for band_hz in HIGH_BANDS_HZ:
+        if irregularity < IRREGULAR_SHARE or band_hz[1] >= BAND_EDGE_SHARE * detection_rate_hz:
+            break
+        _, band_centres = _find_qrs(decimated, detection_rate_hz, band_hz)
+        band_irregularity = rhythm_irregularity(band_centres)
+        if band_irregularity >= HIGH_BAND_GAIN * irregularity:
+            break
+        qrs_centres, irregularity = band_centres, band_irregularity
     if qrs_centres.size == 0:
         return LeadDetection(qrs_centres, qrs_centres, integral, factor)
     r_peaks = _locate_r_waves(samples, sampling_rate_hz, decimated, qrs_centres)
