@@ -50,14 +50,17 @@ class FusedBeats:
     unreadable: list[list[tuple[int, int]]]  # per input lead: its silences the others fill
 
 
-def stretch_scores(detection: LeadDetection, starts: IndexArray, length: int) -> list[float]:
+def stretch_scores(
+    detection: LeadDetection, starts: IndexArray, length: int, *, standard_band: bool = False
+) -> list[float]:
     """Per stretch, median integral at the lead's QRS centres over the integral's background
-    (its ``BACKGROUND_PERCENTILE``-th percentile there).
+    (its ``BACKGROUND_PERCENTILE``-th percentile there), on the integral the beats were found
+    on or, with ``standard_band``, on the standard band's.
 
     0 where the lead has no beat in the stretch or no signal at all.
     """
     scores: list[float] = []
-    integral = detection.integral
+    integral = detection.standard_integral if standard_band else detection.integral
     for start in starts.tolist():
         first = start // detection.factor
         last = min(start + length, integral.size * detection.factor) // detection.factor
@@ -101,13 +104,14 @@ def rhythm_lead_prior(name: str) -> float:
 
 def lead_preference(
     detections: Sequence[LeadDetection],
+    comparable_scores: npt.NDArray[np.float64],
     scores: npt.NDArray[np.float64],
     starts: IndexArray,
     priors: Sequence[float],
 ) -> npt.NDArray[np.float64]:
-    """How much each lead is preferred: its median stretch score times its name's prior, cut
-    down steeply when it finds fewer beats (in its trustworthy stretches) than the lead that
-    finds most.
+    """How much each lead is preferred: its median stretch score on the standard band times
+    its name's prior, cut down steeply when it finds fewer beats (in its trustworthy
+    stretches, judged on its own band's ``scores``) than the lead that finds most.
 
     A lead that sees only the large ectopic beats scores well on what it finds; the beats it
     misses show only as a lower count than another lead's.
@@ -118,7 +122,7 @@ def lead_preference(
         counts[lead] = np.count_nonzero(scores[lead][stretch] >= TRUST_MIN_SCORE)
     share = counts / counts.max() if counts.max() > 0 else np.ones(len(detections))
     preference: npt.NDArray[np.float64] = (
-        np.median(scores, axis=1) * np.asarray(priors) * share**COUNT_PENALTY_POWER
+        np.median(comparable_scores, axis=1) * np.asarray(priors) * share**COUNT_PENALTY_POWER
     )
     return preference
 
@@ -142,8 +146,20 @@ def fuse_leads(
     length = max(1, round(SEGMENT_S * sampling_rate_hz))
     starts = np.arange(0, number_of_samples, length, dtype=np.int64)
     scores = np.asarray([stretch_scores(d, starts, length) for d in detections])
+    # Leads are ranked on the band they all share: a higher band's quieter background would
+    # otherwise rank a lead moved there above the rest. Trust is judged on each lead's own.
+    comparable = np.asarray(
+        [
+            scores[lead]
+            if d.standard_integral is d.integral
+            else stretch_scores(d, starts, length, standard_band=True)
+            for lead, d in enumerate(detections)
+        ]
+    )
     weights = priors if priors is not None else [1.0] * len(detections)
-    preference = np.argsort(-lead_preference(detections, scores, starts, weights), kind="stable")
+    preference = np.argsort(
+        -lead_preference(detections, comparable, scores, starts, weights), kind="stable"
+    )
     trustworthy = scores[preference] >= TRUST_MIN_SCORE
     trusted: npt.NDArray[np.bool_] = np.asarray(trustworthy.any(axis=0), dtype=bool)
     # A lead silent for longer than SILENT_S in a stretch lost its beats there (contact,

@@ -576,13 +576,17 @@ class LeadDetection:
 
     r_peaks: IndexArray  # full-rate sample indices, ascending
     qrs_centres: IndexArray  # detection-rate indices of the same beats
-    integral: FloatArray  # the moving-window integral, at the detection rate
+    integral: FloatArray  # the moving-window integral they were found on, at the detection rate
     factor: int  # full-rate samples per detection-rate sample
+    # The standard band's integral: the one every lead has, so leads compare on it. The same
+    # array as ``integral`` unless the beats came from a higher band.
+    standard_integral: FloatArray
 
 
 def _empty_detection(factor: int) -> LeadDetection:
     empty = np.empty(0, dtype=np.int64)
-    return LeadDetection(empty, empty, np.zeros(0), factor)
+    nothing = np.zeros(0)
+    return LeadDetection(empty, empty, nothing, factor, nothing)
 
 
 def _find_qrs(
@@ -633,8 +637,7 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
     """The beats of one ECG lead, with the integral they were found on.
 
     The beats come from the standard band, or from a higher band where they are far more
-    regular (see ``IRREGULAR_SHARE``). The integral is always the standard band's:
-    fusing leads compares how far their QRS complexes stand out on it.
+    regular (see ``IRREGULAR_SHARE``).
 
     Validated from 125 Hz to 2000 Hz; below ``MIN_SAMPLING_RATE_HZ`` it refuses.
     """
@@ -646,26 +649,27 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
         return _empty_detection(factor)
     detection_rate_hz = sampling_rate_hz / factor
     decimated = decimate(samples, sampling_rate_hz)
-    integral, qrs_centres = _find_qrs(decimated, detection_rate_hz, STANDARD_BAND_HZ)
-    if not np.any(integral > 0):
+    standard_integral, qrs_centres = _find_qrs(decimated, detection_rate_hz, STANDARD_BAND_HZ)
+    if not np.any(standard_integral > 0):
         return _empty_detection(factor)
+    integral = standard_integral
     irregularity = rhythm_irregularity(qrs_centres)
     for band_hz in HIGH_BANDS_HZ:
         if irregularity < IRREGULAR_SHARE or band_hz[1] >= BAND_EDGE_SHARE * detection_rate_hz:
             break
-        _, band_centres = _find_qrs(decimated, detection_rate_hz, band_hz)
+        band_integral, band_centres = _find_qrs(decimated, detection_rate_hz, band_hz)
         band_irregularity = rhythm_irregularity(band_centres)
         if band_irregularity >= HIGH_BAND_GAIN * irregularity:
             break
-        qrs_centres, irregularity = band_centres, band_irregularity
+        integral, qrs_centres, irregularity = band_integral, band_centres, band_irregularity
     if qrs_centres.size == 0:
-        return LeadDetection(qrs_centres, qrs_centres, integral, factor)
+        return LeadDetection(qrs_centres, qrs_centres, integral, factor, standard_integral)
     r_peaks = _locate_r_waves(samples, sampling_rate_hz, decimated, qrs_centres)
-    if np.all(r_peaks[1:] > r_peaks[:-1]):
-        return LeadDetection(r_peaks, qrs_centres, integral, factor)
-    # Two centres can settle on one R wave; keep each R wave once, in time order.
-    r_peaks, first = np.unique(r_peaks, return_index=True)
-    return LeadDetection(r_peaks, qrs_centres[first], integral, factor)
+    if not np.all(r_peaks[1:] > r_peaks[:-1]):
+        # Two centres can settle on one R wave; keep each R wave once, in time order.
+        r_peaks, first = np.unique(r_peaks, return_index=True)
+        qrs_centres = qrs_centres[first]
+    return LeadDetection(r_peaks, qrs_centres, integral, factor, standard_integral)
 
 
 def detect_r_peaks(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> IndexArray:
