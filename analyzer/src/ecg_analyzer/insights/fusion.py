@@ -3,8 +3,9 @@
 A lead can be clean for minutes and then drown in muscle noise or lose contact; another lead
 of the same ECG usually stays readable. So the record is cut into stretches of
 ``SEGMENT_S``, each lead gets a score per stretch (how far its detected QRS complexes rise
-above the integral's background there), and the leads are ranked by their median score,
-cut down when a lead finds fewer beats than another (see :func:`lead_preference`).
+above the background of the integral they were found on), and the leads are ranked by their
+median score on the standard band, which every lead has, cut down when a lead finds fewer
+beats than another (see :func:`lead_preference`).
 Each stretch takes its beats from the highest-ranked lead that scores at least
 ``TRUST_MIN_SCORE`` there and is not silent for over ``SILENT_S`` in it (when every
 trustworthy lead is, the pause is real): a lead that is good overall is kept wherever it is trustworthy,
@@ -15,7 +16,9 @@ the fused beats go on is reported as unreadable there (see :func:`unreadable_str
 
 The threshold was set on the MIT-BIH training records (both leads, 10 s stretches): those
 scoring under 6 had more detection errors than beats, 6-8 about 80 %, 8-10 40 %, over 50
-under 10 %.
+under 10 %. It was set on standard-band scores; on a higher band (see
+:func:`ecg_analyzer.insights.qrs.detect_lead`) the background is quieter and the same beats
+score higher.
 """
 
 from __future__ import annotations
