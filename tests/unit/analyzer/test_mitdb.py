@@ -179,6 +179,25 @@ def test_insights_gross(all_records: list[RecordResult]) -> None:
     assert error <= 0.0045, error
 
 
+def test_a_second_lead_alone_gives_insights_a_one_lead_device_can_trust(
+    all_records: list[RecordResult],
+) -> None:
+    """Given only the second lead, the insights drop the stretches they cannot trust (the
+    beats missed there count here) and keep those whose beats a higher band found: 101 V1's
+    tremor hides its QRS on 5-15 Hz, not on 15-35 Hz (before its stretches were judged on
+    their own band, 1566 of its 1805 s were dropped: 94.2 / 98.6 %)."""
+    matches = []
+    for result in all_records:
+        second = next(n for n in result.record.signal_names if n != primary_lead(result.record))
+        alone = compute_insights(
+            [(second, result.record.signal(second))], result.record.sampling_rate_hz
+        )
+        matches.append(score_record(np.asarray(alone.r_peaks or [], dtype=np.int64), result.record))
+    se, ppv, _ = gross(matches)
+    assert se >= 0.980, se
+    assert ppv >= 0.983, ppv
+
+
 def test_insights_never_silent_for_long_outside_flagged_stretches(
     all_records: list[RecordResult],
 ) -> None:
