@@ -126,3 +126,58 @@ def test_intervals_marked_unusable_are_left_out_of_the_rate() -> None:
     nothing = rhythm_from_r_peaks(peaks[:2], RATE, np.asarray([False]))
     assert nothing.heart_rate_bpm is None
     assert nothing.notes
+
+
+def saturated_amplifier(seconds: float = 60.0) -> tuple[np.ndarray, np.ndarray, slice]:
+    """One lead whose amplifier saturates at 22 s (MIT-BIH 116 MLII): the baseline leaps by
+    four times the QRS and decays over seconds, and until 29 s no beat shows through the
+    noise."""
+    ecg = synthetic_ecg(72, RATE, seconds, seed=11, noise_mv=0.01)
+    samples = ecg.samples.astype(np.float64)
+    blocked = slice(int(22 * RATE), int(29 * RATE))
+    time_s = np.arange(blocked.stop - blocked.start) / RATE
+    noise = 4 * np.random.default_rng(2).standard_normal(time_s.size)
+    samples[blocked] = samples[blocked.start] + 800 * np.exp(-time_s / 2.0) + noise
+    return samples.astype(np.int32), ecg.r_peaks, blocked
+
+
+def test_a_saturated_amplifier_on_the_only_lead_is_unusable_not_a_pause() -> None:
+    lead_ii, beats, blocked = saturated_amplifier()
+    insights = compute_insights([("II", lead_ii)], RATE)
+    [span] = insights.unusable or []
+    assert blocked.start / RATE - 1.0 < span.start_s < blocked.start / RATE + 0.2, span
+    assert blocked.stop / RATE - 0.2 < span.end_s < blocked.stop / RATE + 1.0, span
+    peaks = np.asarray(insights.r_peaks)
+    excluded = ((round(span.start_s * RATE), round(span.end_s * RATE)),)
+    assert longest_silent_gap_s(peaks, beats, RATE, excluded=excluded) <= 1.0
+    assert any("had no lead with trustworthy beats" in note for note in insights.notes)
+    # The 7 s across it is no RR interval: the slowest rate is the ECG's own.
+    assert insights.heart_rate_min_bpm is not None
+    assert insights.heart_rate_min_bpm > 60
+
+
+def test_a_pause_on_the_only_lead_stays_a_pause() -> None:
+    """Through a real pause the baseline only wanders (here by a quarter of the QRS; up to
+    0.23 of it in MIT-BIH 201's pauses): no stretch is unusable."""
+    ecg = synthetic_ecg(72, RATE, 60.0, seed=11, noise_mv=0.01, baseline_wander_mv=0.3)
+    samples = ecg.samples.astype(np.int32)
+    pause = slice(int(22 * RATE), int(25 * RATE))
+    time_s = np.arange(samples.size) / RATE
+    wander = np.round(25 * np.sin(2 * np.pi * 0.25 * time_s)).astype(np.int32)
+    samples[pause] = samples[pause.start] + wander[pause] - wander[pause.start]
+    insights = compute_insights([("II", samples)], RATE)
+    assert insights.unusable == []
+    peaks = np.asarray(insights.r_peaks)
+    assert not np.any((peaks > pause.start + 0.1 * RATE) & (peaks < pause.stop - 0.1 * RATE))
+
+
+def test_a_lead_that_stays_readable_through_a_pause_shows_it_is_one() -> None:
+    """Lead II saturates while V1, quiet, shows no beat either: the pause is real, and only
+    the lead that could not show it says so."""
+    lead_ii, _, blocked = saturated_amplifier()
+    _, v1, _ = two_leads()
+    v1[blocked] = v1[blocked.start]
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    assert insights.unusable == []
+    peaks = np.asarray(insights.r_peaks)
+    assert not np.any((peaks > blocked.start + 0.3 * RATE) & (peaks < blocked.stop - 0.3 * RATE))

@@ -7,11 +7,11 @@ above the background of the integral they were found on), and the leads are rank
 median score on the standard band, which every lead has, cut down when a lead finds fewer
 beats than another (see :func:`lead_preference`).
 Each stretch takes its beats from the highest-ranked lead that scores at least
-``TRUST_MIN_SCORE`` there and is not silent for over ``SILENT_S`` in it (when every
+``TRUST_MIN_SCORE`` there and is not silent for over ``SILENCE_S`` in it (when every
 trustworthy lead is, the pause is real): a lead that is good overall is kept wherever it is trustworthy,
 since switching leads on a small score difference costs more beats at the seams than it
 saves. Where no lead reaches the threshold the stretch is reported as unusable and its
-detections are dropped rather than guessed at. A lead silent for over ``SILENT_S`` where
+detections are dropped rather than guessed at. A lead silent for over ``SILENCE_S`` where
 the fused beats go on is reported as unreadable there (see :func:`unreadable_stretches`).
 
 The threshold was set on the MIT-BIH training records (both leads, 10 s stretches): those
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ecg_analyzer.insights.qrs import REFRACTORY_S, LeadDetection
+from ecg_analyzer.insights.qrs import REFRACTORY_S, SILENCE_S, LeadDetection
 
 SEGMENT_S = 10.0
 TRUST_MIN_SCORE = 8.0
@@ -37,7 +37,6 @@ STITCH_OVERLAP_S = 0.15
 # Between beats: at 180 bpm the integral is high for over half of every cycle.
 BACKGROUND_PERCENTILE = 20.0
 COUNT_PENALTY_POWER = 4
-SILENT_S = 2.0
 RHYTHM_LEAD_PRIORS = {"II": 2.0, "MLII": 2.0, "V5": 1.5, "I": 1.5}
 
 IndexArray = npt.NDArray[np.int64]
@@ -165,9 +164,9 @@ def fuse_leads(
     )
     trustworthy = scores[preference] >= TRUST_MIN_SCORE
     trusted: npt.NDArray[np.bool_] = np.asarray(trustworthy.any(axis=0), dtype=bool)
-    # A lead silent for longer than SILENT_S in a stretch lost its beats there (contact,
+    # A lead silent for longer than SILENCE_S in a stretch lost its beats there (contact,
     # saturation) unless every trustworthy lead is: then it is a real pause.
-    silent_limit = round(SILENT_S * sampling_rate_hz)
+    silent_limit = round(SILENCE_S * sampling_rate_hz)
     silent = np.asarray(
         [
             longest_silences(detections[lead].r_peaks, starts, length, number_of_samples)
@@ -219,11 +218,52 @@ def fuse_leads(
             unusable.append((start, end))
     counts = np.bincount(np.asarray(kept_sources, dtype=np.int64), minlength=len(detections))
     fused = np.asarray(kept, dtype=np.int64)
+    unusable = merged(
+        unusable + artefact_pauses(fused, detections, number_of_samples, silent_limit)
+    )
     unreadable = [
         unreadable_stretches(detection.r_peaks, fused, number_of_samples, silent_limit, refractory)
         for detection in detections
     ]
     return FusedBeats(fused, counts.tolist(), unusable, unreadable)
+
+
+def artefact_pauses(
+    fused: IndexArray, detections: Sequence[LeadDetection], end: int, silent_limit: int
+) -> list[tuple[int, int]]:
+    """The fused beats' silences over ``silent_limit`` that every lead shows as an artefact
+    (its baseline moving as no pause moves it, see ``qrs.ARTEFACT_BASELINE_SHARE``).
+
+    One lead that stays readable through a silence shows it is a real pause; where none
+    does, nobody can tell, and the stretch is unusable rather than a pause.
+    """
+    if not any(detection.artefact_silences for detection in detections):
+        return []
+    bounds = np.concatenate(([0], fused, [end]))
+    long = np.flatnonzero(np.diff(bounds) > silent_limit)
+    pauses: list[tuple[int, int]] = []
+    for index in long.tolist():
+        start, stop = int(bounds[index]), int(bounds[index + 1])
+        middle = (start + stop) // 2
+        if all(
+            any(first <= middle < last for first, last in detection.artefact_silences)
+            for detection in detections
+        ):
+            # From just after the beat that opens the silence (bounds[0] is none) to the
+            # beat that closes it: neither beat is in the unusable span.
+            pauses.append((start + 1 if index else start, stop))
+    return pauses
+
+
+def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of [start, end) spans, as disjoint spans in time order."""
+    union: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if union and start <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end))
+        else:
+            union.append((start, end))
+    return union
 
 
 def unreadable_stretches(

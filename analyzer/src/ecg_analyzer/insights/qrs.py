@@ -97,6 +97,16 @@ DETECTION_RATE_HZ = 150.0
 NO_SIGNAL_SHARE = 1e-6
 # The 15 Hz band edge needs the Nyquist frequency well above it.
 MIN_SAMPLING_RATE_HZ = 50.0
+# A lead without a beat for this long is in a pause or lost its beats; the latter when its
+# baseline (the median over BASELINE_S, every SILENCE_STEP_S) moves during the silence by
+# over ARTEFACT_BASELINE_SHARE of the lead's median QRS amplitude: a saturated amplifier
+# recovering, or an electrode moving, hides the beats, while through a real pause the
+# baseline stays put. On the 50 MIT-BIH leads, 201's sinus pauses (2.0-3.8 s) move it by
+# 0.06-0.23 of the QRS; 116 MLII's saturated amplifier by 1.08, the beats lost to noise on
+# 207 MLII, 208 MLII and 208 V1 by 0.9-1.0.
+SILENCE_S = 2.0
+ARTEFACT_BASELINE_SHARE = 0.5
+SILENCE_STEP_S = 0.1
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
@@ -581,12 +591,14 @@ class LeadDetection:
     # The standard band's integral: the one every lead has, so leads compare on it. The same
     # array as ``integral`` unless the beats came from a higher band.
     standard_integral: FloatArray
+    # Full-rate [start, end) spans of the silences over SILENCE_S that are artefacts.
+    artefact_silences: list[tuple[int, int]]
 
 
 def _empty_detection(factor: int) -> LeadDetection:
     empty = np.empty(0, dtype=np.int64)
     nothing = np.zeros(0)
-    return LeadDetection(empty, empty, nothing, factor, nothing)
+    return LeadDetection(empty, empty, nothing, factor, nothing, [])
 
 
 def _find_qrs(
@@ -663,13 +675,42 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
             break
         integral, qrs_centres, irregularity = band_integral, band_centres, band_irregularity
     if qrs_centres.size == 0:
-        return LeadDetection(qrs_centres, qrs_centres, integral, factor, standard_integral)
+        return LeadDetection(qrs_centres, qrs_centres, integral, factor, standard_integral, [])
     r_peaks = _locate_r_waves(samples, sampling_rate_hz, decimated, qrs_centres)
     if not np.all(r_peaks[1:] > r_peaks[:-1]):
         # Two centres can settle on one R wave; keep each R wave once, in time order.
         r_peaks, first = np.unique(r_peaks, return_index=True)
         qrs_centres = qrs_centres[first]
-    return LeadDetection(r_peaks, qrs_centres, integral, factor, standard_integral)
+    artefacts = _artefact_silences(decimated, sampling_rate_hz, r_peaks, samples.size)
+    return LeadDetection(r_peaks, qrs_centres, integral, factor, standard_integral, artefacts)
+
+
+def _artefact_silences(
+    decimated: FloatArray, sampling_rate_hz: float, r_peaks: IndexArray, length: int
+) -> list[tuple[int, int]]:
+    """The lead's silences over ``SILENCE_S`` (between beats, or before the first and after
+    the last) through which its baseline moves too far for a pause (see
+    ``ARTEFACT_BASELINE_SHARE``), as full-rate [start, end) spans."""
+    bounds = np.concatenate(([0], r_peaks, [length]))
+    long = np.flatnonzero(np.diff(bounds) > SILENCE_S * sampling_rate_hz)
+    if long.size == 0:
+        return []
+    factor = decimation_factor(sampling_rate_hz)
+    detection_rate_hz = sampling_rate_hz / factor
+    half = _samples(BASELINE_S, detection_rate_hz)
+    beats = np.minimum(r_peaks // factor, decimated.size - 1)
+    amplitude = float(np.median(np.abs(decimated[beats] - _window_medians(decimated, beats, half))))
+    step = _samples(SILENCE_STEP_S, detection_rate_hz)
+    artefacts: list[tuple[int, int]] = []
+    for start, end in zip(bounds[long].tolist(), bounds[long + 1].tolist(), strict=True):
+        # A window's width from the beats at either end, whose T and P waves it would see.
+        points = np.arange(start // factor + half, end // factor - half, step, dtype=np.int64)
+        if points.size < 2:
+            continue
+        baseline = _window_medians(decimated, points, half)
+        if float(np.ptp(baseline)) > ARTEFACT_BASELINE_SHARE * amplitude:
+            artefacts.append((start, end))
+    return artefacts
 
 
 def detect_r_peaks(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> IndexArray:
