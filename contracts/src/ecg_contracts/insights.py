@@ -94,9 +94,10 @@ class Insights(BaseModel):
     )
     unusable: list[Stretch] | None = Field(
         default=None,
-        description="Stretches where no lead gave trustworthy beats (noise, flat, clipped): "
-        "no R peaks are reported there, and heart rate, RR and HRV leave them out (a note "
-        "says how much).",
+        description="Stretches where no lead gave trustworthy beats (noise, flat, clipped, "
+        "or a silence through which every lead's baseline leaps, as when an amplifier "
+        "saturates): no R peaks are reported there, and heart rate, RR and HRV leave them "
+        "out (a note says how much).",
     )
     r_peaks: list[int] | None = Field(
         default=None, description="Sample indices of the detected R peaks."
