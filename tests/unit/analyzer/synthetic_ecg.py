@@ -106,3 +106,14 @@ def synthetic_ecg(
         sampling_rate_hz=sampling_rate_hz,
         r_peaks=np.round(beat_times * sampling_rate_hz).astype(np.int64),
     )
+
+
+def with_tremor(samples: np.ndarray, frequency_hz: float, amplitude_mv: float) -> np.ndarray:
+    """``samples`` (360 Hz, 200 ADC units per mV) plus a tremor: a rounded sawtooth whose
+    frequency drifts by 5 % (MIT-BIH 101 V1 has one at 5-8 Hz, as large as its QRS)."""
+    time_s = np.arange(samples.size) / 360.0
+    drifting = frequency_hz * (1 + 0.05 * np.sin(2 * np.pi * 0.05 * time_s))
+    phase = 2 * np.pi * np.cumsum(drifting) / 360.0
+    tremor = amplitude_mv * (np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase))
+    with_it: np.ndarray = samples + np.round(tremor * 200).astype(samples.dtype)
+    return with_it

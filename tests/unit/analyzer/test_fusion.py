@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ecg_analyzer.insights import compute_insights
+from ecg_analyzer.insights.fusion import agreement, detect_leads
 from ecg_analyzer.insights.qrs import detect_r_peaks
 from ecg_analyzer.insights.rhythm import rhythm_from_r_peaks
 from ecg_contracts.insights import Stretch
 
 from tests.mitdb import longest_silent_gap_s, match_beats
-from tests.unit.analyzer.synthetic_ecg import synthetic_ecg
+from tests.unit.analyzer.synthetic_ecg import synthetic_ecg, with_tremor
 
 RATE = 360.0
 
@@ -181,3 +182,32 @@ def test_a_lead_that_stays_readable_through_a_pause_shows_it_is_one() -> None:
     assert insights.unusable == []
     peaks = np.asarray(insights.r_peaks)
     assert not np.any((peaks > blocked.start + 0.3 * RATE) & (peaks < blocked.stop - 0.3 * RATE))
+
+
+def test_a_lead_is_searched_on_higher_bands_only_where_no_other_lead_finds_its_beats() -> None:
+    """V1 drowned in a tremor breaks the rhythm that lead II keeps: V1 alone moves to a
+    higher band (on 5-15 Hz it has 131 false beats in 60 s). With the same irregular beats on
+    both leads (atrial fibrillation), the rhythm is the heart's, and neither lead is searched
+    again."""
+    lead_ii, v1, beats = two_leads()
+    tremulous = with_tremor((0.25 * v1).astype(np.int32), 6.5, 0.1)
+    ii, noisy_v1 = detect_leads([lead_ii, tremulous], RATE)
+    assert ii.integral is ii.standard_integral
+    assert noisy_v1.integral is not noisy_v1.standard_integral
+    assert match_beats(noisy_v1.r_peaks, beats, RATE, 0.05).false_positives <= 20
+
+    rng = np.random.default_rng(8)
+    ecg = synthetic_ecg(80, RATE, 60.0, seed=8, rr_intervals_s=rng.uniform(0.45, 1.2, 90))
+    irregular = [ecg.samples.astype(np.int32), (-0.6 * ecg.samples).astype(np.int32)]
+    for detection in detect_leads(irregular, RATE):
+        assert detection.integral is detection.standard_integral
+        match = match_beats(detection.r_peaks, ecg.r_peaks, RATE, 0.05)
+        assert (match.false_negatives, match.false_positives) == (0, 0)
+
+
+def test_leads_agree_when_they_find_the_same_beats() -> None:
+    beats = np.arange(100, 5000, 150, dtype=np.int64)
+    assert agreement(beats, beats + 5, tolerance=10) == 1.0
+    doubled = np.sort(np.concatenate((beats, beats + 70)))
+    assert agreement(beats, doubled, tolerance=10) == 0.5
+    assert agreement(beats, np.empty(0, dtype=np.int64), tolerance=10) == 0.0

@@ -7,7 +7,7 @@ import pytest
 from ecg_analyzer.insights.qrs import detect_r_peaks
 
 from tests.mitdb import longest_silent_gap_s, match_beats
-from tests.unit.analyzer.synthetic_ecg import synthetic_ecg
+from tests.unit.analyzer.synthetic_ecg import synthetic_ecg, with_tremor
 
 
 @pytest.mark.parametrize("sampling_rate_hz", [125.0, 250.0, 360.0, 500.0, 1000.0, 2000.0])
@@ -224,17 +224,6 @@ def test_a_long_lead_with_a_third_of_its_beats_paced_marks_them_at_their_spike(
     assert peaks.size == paced_beat_times().size * copies
     nearest = np.abs(peaks[:, None] - spikes[None, :]).min(axis=0)
     assert nearest.max() <= round(0.005 * sampling_rate_hz)
-
-
-def with_tremor(samples: np.ndarray, frequency_hz: float, amplitude_mv: float) -> np.ndarray:
-    """``samples`` (360 Hz, 200 ADC units per mV) plus a tremor: a rounded sawtooth whose
-    frequency drifts by 5 % (MIT-BIH 101 V1 has one at 5-8 Hz, as large as its QRS)."""
-    time_s = np.arange(samples.size) / 360.0
-    drifting = frequency_hz * (1 + 0.05 * np.sin(2 * np.pi * 0.05 * time_s))
-    phase = 2 * np.pi * np.cumsum(drifting) / 360.0
-    tremor = amplitude_mv * (np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase))
-    with_it: np.ndarray = samples + np.round(tremor * 200).astype(samples.dtype)
-    return with_it
 
 
 @pytest.mark.parametrize("frequency_hz", [5.0, 6.5, 8.0])

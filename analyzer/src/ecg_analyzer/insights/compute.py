@@ -11,11 +11,12 @@ from ecg_contracts.insights import Insights, LeadInsights, Stretch
 from ecg_analyzer.insights.amplitude import r_amplitudes
 from ecg_analyzer.insights.fusion import (
     FusedBeats,
+    detect_leads,
     fuse_leads,
     intervals_outside,
     rhythm_lead_prior,
 )
-from ecg_analyzer.insights.qrs import MIN_SAMPLING_RATE_HZ, detect_lead
+from ecg_analyzer.insights.qrs import MIN_SAMPLING_RATE_HZ
 from ecg_analyzer.insights.quality import NOISE_MIN_DURATION_S, LeadQuality, assess_leads
 from ecg_analyzer.insights.rhythm import Rhythm, rhythm_from_r_peaks
 from ecg_analyzer.insights.zero_crossings import count_zero_crossings
@@ -168,7 +169,7 @@ def compute_insights(
     duration = max(signal.size for _, signal in arrays)
     if chosen:
         fused = fuse_leads(
-            [detect_lead(arrays[index][1], sampling_rate_hz) for index in chosen],
+            detect_leads([arrays[index][1] for index in chosen], sampling_rate_hz),
             duration,
             sampling_rate_hz,
             [rhythm_lead_prior(arrays[index][0]) for index in chosen],

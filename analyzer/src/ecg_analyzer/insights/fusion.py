@@ -29,7 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ecg_analyzer.insights.qrs import REFRACTORY_S, SILENCE_S, LeadDetection
+from ecg_analyzer.insights.qrs import (
+    IRREGULAR_SHARE,
+    REFRACTORY_S,
+    SILENCE_S,
+    LeadDetection,
+    detect_lead,
+    rhythm_irregularity,
+)
 
 SEGMENT_S = 10.0
 TRUST_MIN_SCORE = 8.0
@@ -38,6 +45,10 @@ STITCH_OVERLAP_S = 0.15
 BACKGROUND_PERCENTILE = 20.0
 COUNT_PENALTY_POWER = 4
 RHYTHM_LEAD_PRIORS = {"II": 2.0, "MLII": 2.0, "V5": 1.5, "I": 1.5}
+# Two leads find the same beats when this share of the beats of the one with more of them
+# have a beat of the other within AGREEMENT_S.
+AGREEMENT_SHARE = 0.9
+AGREEMENT_S = 0.1
 
 IndexArray = npt.NDArray[np.int64]
 
@@ -50,6 +61,53 @@ class FusedBeats:
     beats_per_lead: list[int]  # beats each input lead supplied
     unusable: list[tuple[int, int]]  # [start, end) sample spans with no trustworthy lead
     unreadable: list[list[tuple[int, int]]]  # per input lead: its silences the others fill
+
+
+def detect_leads(
+    signals: Sequence[npt.NDArray[np.number]], sampling_rate_hz: float
+) -> list[LeadDetection]:
+    """Each lead's beats; an irregular lead is searched on higher bands too (see
+    :func:`ecg_analyzer.insights.qrs.detect_lead`) only where no other lead finds the same
+    beats: then the irregularity is the heart's (atrial fibrillation, ectopic beats), not
+    the detector's, and the extra searches would cost a 12-lead ECG a third more time.
+    """
+    if len(signals) == 1:
+        return [detect_lead(signals[0], sampling_rate_hz)]
+    detections = [detect_lead(s, sampling_rate_hz, higher_bands=False) for s in signals]
+    confirmed = confirmed_by_another_lead(detections, sampling_rate_hz)
+    return [
+        detection
+        if is_confirmed or rhythm_irregularity(detection.qrs_centres) < IRREGULAR_SHARE
+        else detect_lead(signal, sampling_rate_hz)
+        for signal, detection, is_confirmed in zip(signals, detections, confirmed, strict=True)
+    ]
+
+
+def confirmed_by_another_lead(
+    detections: Sequence[LeadDetection], sampling_rate_hz: float
+) -> list[bool]:
+    """Per lead, whether another lead finds the same beats (see ``AGREEMENT_SHARE``), their
+    QRS centres compared: the R wave's own sample differs from lead to lead."""
+    confirmed = [False] * len(detections)
+    for first, one in enumerate(detections):
+        for second in range(first + 1, len(detections)):
+            other = detections[second]
+            tolerance = AGREEMENT_S * sampling_rate_hz / one.factor
+            if agreement(one.qrs_centres, other.qrs_centres, tolerance) >= AGREEMENT_SHARE:
+                confirmed[first] = confirmed[second] = True
+    return confirmed
+
+
+def agreement(beats: IndexArray, others: IndexArray, tolerance: float) -> float:
+    """Share of the longer sequence's beats with a beat of the other within ``tolerance``."""
+    if beats.size == 0 or others.size == 0:
+        return 0.0
+    shorter, longer = (beats, others) if beats.size <= others.size else (others, beats)
+    index = np.searchsorted(shorter, longer)
+    before = shorter[np.clip(index - 1, 0, shorter.size - 1)]
+    after = shorter[np.clip(index, 0, shorter.size - 1)]
+    nearest = np.minimum(np.abs(longer - before), np.abs(longer - after))
+    return float(np.count_nonzero(nearest <= tolerance)) / longer.size
 
 
 def stretch_scores(

@@ -640,16 +640,22 @@ def rhythm_irregularity(beats: IndexArray) -> float:
     rr = np.diff(beats).astype(np.float64)
     if rr.size < 3:
         return 0.0
+    # Every median lies between the shortest and the longest interval: within the deviation
+    # of each other, none is off (the usual 10 s ECG, in a few microseconds).
+    if rr.max() <= (1 + IRREGULAR_RR_DEVIATION) * rr.min():
+        return 0.0
     neighbours = min(IRREGULAR_NEIGHBOURS, rr.size - 1 + rr.size % 2)
     local = median_filter(rr, size=neighbours, mode="nearest")
     return float(np.mean(np.abs(rr - local) > IRREGULAR_RR_DEVIATION * local))
 
 
-def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> LeadDetection:
+def detect_lead(
+    signal: npt.NDArray[np.number], sampling_rate_hz: float, *, higher_bands: bool = True
+) -> LeadDetection:
     """The beats of one ECG lead, with the integral they were found on.
 
-    The beats come from the standard band, or from a higher band where they are far more
-    regular (see ``IRREGULAR_SHARE``).
+    The beats come from the standard band or, with ``higher_bands``, from a higher band where
+    they are far more regular (see ``IRREGULAR_SHARE``).
 
     Validated from 125 Hz to 2000 Hz; below ``MIN_SAMPLING_RATE_HZ`` it refuses.
     """
@@ -665,7 +671,7 @@ def detect_lead(signal: npt.NDArray[np.number], sampling_rate_hz: float) -> Lead
     if not np.any(standard_integral > 0):
         return _empty_detection(factor)
     integral = standard_integral
-    irregularity = rhythm_irregularity(qrs_centres)
+    irregularity = rhythm_irregularity(qrs_centres) if higher_bands else 0.0
     for band_hz in HIGH_BANDS_HZ:
         if irregularity < IRREGULAR_SHARE or band_hz[1] >= BAND_EDGE_SHARE * detection_rate_hz:
             break
