@@ -74,12 +74,15 @@ def detect_leads(
     if len(signals) == 1:
         return [detect_lead(signals[0], sampling_rate_hz)]
     detections = [detect_lead(s, sampling_rate_hz, higher_bands=False) for s in signals]
+    irregular = [rhythm_irregularity(d.qrs_centres) >= IRREGULAR_SHARE for d in detections]
+    if not any(irregular):
+        return detections
     confirmed = confirmed_by_another_lead(detections, sampling_rate_hz)
     return [
-        detection
-        if is_confirmed or rhythm_irregularity(detection.qrs_centres) < IRREGULAR_SHARE
-        else detect_lead(signal, sampling_rate_hz)
-        for signal, detection, is_confirmed in zip(signals, detections, confirmed, strict=True)
+        detect_lead(signal, sampling_rate_hz) if is_irregular and not is_confirmed else detection
+        for signal, detection, is_irregular, is_confirmed in zip(
+            signals, detections, irregular, confirmed, strict=True
+        )
     ]
 
 
