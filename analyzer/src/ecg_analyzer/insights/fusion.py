@@ -36,6 +36,7 @@ from ecg_analyzer.insights.qrs import (
     LeadDetection,
     detect_lead,
     rhythm_irregularity,
+    steady_rhythm,
 )
 
 SEGMENT_S = 10.0
@@ -74,15 +75,14 @@ def detect_leads(
     if len(signals) == 1:
         return [detect_lead(signals[0], sampling_rate_hz)]
     detections = [detect_lead(s, sampling_rate_hz, higher_bands=False) for s in signals]
-    irregular = [rhythm_irregularity(d.qrs_centres) >= IRREGULAR_SHARE for d in detections]
-    if not any(irregular):
+    if all(steady_rhythm(detection.qrs_centres) for detection in detections):
         return detections
     confirmed = confirmed_by_another_lead(detections, sampling_rate_hz)
     return [
-        detect_lead(signal, sampling_rate_hz) if is_irregular and not is_confirmed else detection
-        for signal, detection, is_irregular, is_confirmed in zip(
-            signals, detections, irregular, confirmed, strict=True
-        )
+        detect_lead(signal, sampling_rate_hz)
+        if not is_confirmed and rhythm_irregularity(detection.qrs_centres) >= IRREGULAR_SHARE
+        else detection
+        for signal, detection, is_confirmed in zip(signals, detections, confirmed, strict=True)
     ]
 
 

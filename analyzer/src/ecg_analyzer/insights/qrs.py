@@ -634,16 +634,20 @@ def _find_qrs(
     return integral, qrs_centres
 
 
+def steady_rhythm(beats: IndexArray) -> bool:
+    """Whether every RR interval is within ``IRREGULAR_RR_DEVIATION`` of every other (or
+    there are under three): every median lies between the shortest and the longest, so none
+    is off and the irregularity is 0 (the usual 10 s ECG, in a few microseconds)."""
+    rr = np.diff(beats)
+    return bool(rr.size < 3 or rr.max() <= (1 + IRREGULAR_RR_DEVIATION) * rr.min())
+
+
 def rhythm_irregularity(beats: IndexArray) -> float:
     """Share of RR intervals off by over ``IRREGULAR_RR_DEVIATION`` from the median of the
     ``IRREGULAR_NEIGHBOURS`` around them (0 with under three intervals)."""
+    if steady_rhythm(beats):
+        return 0.0
     rr = np.diff(beats).astype(np.float64)
-    if rr.size < 3:
-        return 0.0
-    # Every median lies between the shortest and the longest interval: within the deviation
-    # of each other, none is off (the usual 10 s ECG, in a few microseconds).
-    if rr.max() <= (1 + IRREGULAR_RR_DEVIATION) * rr.min():
-        return 0.0
     neighbours = min(IRREGULAR_NEIGHBOURS, rr.size - 1 + rr.size % 2)
     local = median_filter(rr, size=neighbours, mode="nearest")
     return float(np.mean(np.abs(rr - local) > IRREGULAR_RR_DEVIATION * local))
