@@ -22,7 +22,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 from scipy import signal as sps
-from scipy.ndimage import median_filter
+
+from ecg_analyzer.insights.rhythm import near_local_median
 
 STANDARD_BAND_HZ = (5.0, 15.0)
 # Higher bands, tried in turn: above a tremor (4-8 Hz, MIT-BIH 101 V1), T waves and the
@@ -649,8 +650,7 @@ def rhythm_irregularity(beats: IndexArray) -> float:
         return 0.0
     rr = np.diff(beats).astype(np.float64)
     neighbours = min(IRREGULAR_NEIGHBOURS, rr.size - 1 + rr.size % 2)
-    local = median_filter(rr, size=neighbours, mode="nearest")
-    return float(np.mean(np.abs(rr - local) > IRREGULAR_RR_DEVIATION * local))
+    return float(np.mean(~near_local_median(rr, IRREGULAR_RR_DEVIATION, neighbours)))
 
 
 def detect_lead(

@@ -47,17 +47,23 @@ class Rhythm:
     notes: list[str] = field(default_factory=list)
 
 
+def near_local_median(
+    rr: npt.NDArray[np.float64], max_deviation: float, neighbourhood: int = NN_NEIGHBOURHOOD
+) -> npt.NDArray[np.bool_]:
+    """Which RR intervals lie within ``max_deviation`` (a share) of the median of the
+    ``neighbourhood`` intervals around them: a local median follows rate changes while
+    rejecting isolated odd intervals."""
+    local_median = median_filter(rr, size=neighbourhood, mode="nearest")
+    near: npt.NDArray[np.bool_] = np.abs(rr - local_median) <= max_deviation * local_median
+    return near
+
+
 def normal_intervals(rr_ms: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     """Which RR intervals count as normal-to-normal: within 20% of their local median.
 
-    Beats are not classified, so this stands in for "both beats are normal": the local
-    median (11 intervals) follows rate changes while rejecting isolated odd intervals.
+    Beats are not classified, so this stands in for "both beats are normal".
     """
-    local_median = median_filter(rr_ms, size=NN_NEIGHBOURHOOD, mode="nearest")
-    normal: npt.NDArray[np.bool_] = np.abs(rr_ms - local_median) <= (
-        NN_MAX_DEVIATION * local_median
-    )
-    return normal
+    return near_local_median(rr_ms, NN_MAX_DEVIATION)
 
 
 def rhythm_from_r_peaks(
