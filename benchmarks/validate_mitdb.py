@@ -464,13 +464,14 @@ def print_gross(
             "M samples/s",
         ]
     )
-    figures: dict[tuple[str, str], Gross] = {}
-    rows = [(detector, role) for detector in detectors for role in ROLES]
-    for detector, role in rows:
-        figures[detector, role] = gross(results[detector, role])
-    figures[INSIGHTS, "all"] = gross(insights_scores)
+    # Every row's scores, in the order the rows are printed.
+    rows: dict[tuple[str, str], list[Score]] = {
+        (detector, role): results[detector, role] for detector in detectors for role in ROLES
+    }
+    rows[INSIGHTS, "all"] = insights_scores
     for role in ROLES:
-        figures[INSIGHTS, f"{role} alone"] = gross(single_lead_scores[role])
+        rows[INSIGHTS, f"{role} alone"] = single_lead_scores[role]
+    figures = {row: gross(scores) for row, scores in rows.items()}
     for (detector, role), figure in figures.items():
         print_row(
             [
@@ -492,15 +493,8 @@ def print_gross(
         "the tables above and the targets use 75 ms either way.\n"
     )
     print_table(["detector", "lead", "Se % at ±150 ms", "+P % at ±150 ms"])
-    for detector, role in figures:
-        results_of = (
-            results[detector, role]
-            if detector in DETECTORS
-            else insights_scores
-            if role == "all"
-            else single_lead_scores[role.removesuffix(" alone")]
-        )
-        wide = pooled(result.bxb_match for result in results_of)
+    for (detector, role), scores in rows.items():
+        wide = pooled(result.bxb_match for result in scores)
         print_row(
             [
                 DETECTORS[detector][0] if detector in DETECTORS else INSIGHTS,
