@@ -106,13 +106,16 @@ def primary_lead(record: Record) -> str:
     return "MLII" if "MLII" in record.signal_names else "V5"
 
 
+def second_lead(record: Record) -> str:
+    return next(lead for lead in record.signal_names if lead != primary_lead(record))
+
+
 @pytest.fixture(scope="module")
 def all_records() -> list[RecordResult]:
     results = []
     for name in record_names():
         record = load_record(name)
-        primary = primary_lead(record)
-        second = next(lead for lead in record.signal_names if lead != primary)
+        primary, second = primary_lead(record), second_lead(record)
         results.append(
             RecordResult(
                 name,
@@ -184,9 +187,10 @@ def one_lead_insights(all_records: list[RecordResult]) -> dict[tuple[str, str], 
     """Per record and lead role, the insights given that lead alone (a one-lead device)."""
     results: dict[tuple[str, str], Insights] = {}
     for result in all_records:
-        primary = primary_lead(result.record)
-        second = next(n for n in result.record.signal_names if n != primary)
-        for role, lead in (("primary", primary), ("second", second)):
+        for role, lead in (
+            ("primary", primary_lead(result.record)),
+            ("second", second_lead(result.record)),
+        ):
             results[result.name, role] = compute_insights(
                 [(lead, result.record.signal(lead))], result.record.sampling_rate_hz
             )
@@ -225,7 +229,7 @@ def test_one_lead_insights_are_never_silent_for_long_outside_unusable_stretches(
                 np.asarray(insights.r_peaks or [], dtype=np.int64),
                 result.record.beat_samples,
                 rate,
-                excluded=in_samples(insights.unusable or [], rate) + result.record.flutter,
+                excluded=in_samples(insights.unusable, rate) + result.record.flutter,
             )
             assert gap <= 2.0, (result.name, role, gap)
 
@@ -276,10 +280,7 @@ def test_no_lead_is_silent_for_over_2_s_outside_the_stretches_flagged_unreadable
         leads = {lead.name: lead for lead in result.insights.leads}
         for name, peaks in (
             (primary_lead(result.record), result.primary_peaks),
-            (
-                next(n for n in result.record.signal_names if n != primary_lead(result.record)),
-                result.second_peaks,
-            ),
+            (second_lead(result.record), result.second_peaks),
         ):
             stretches = leads[name].unreadable
             assert stretches is not None
