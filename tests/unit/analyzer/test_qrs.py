@@ -200,6 +200,32 @@ def test_narrow_noise_at_random_delays_does_not_make_a_lead_paced() -> None:
     assert np.abs(peaks - np.round(beats * rate)).max() / rate <= 0.010
 
 
+def test_a_narrow_pulse_of_the_other_polarity_at_the_pacing_delay_is_not_a_spike() -> None:
+    """On a paced lead, a native beat preceded at the pacing delay by a narrow pulse of the
+    opposite sign to the lead's spikes (noise, as before MIT-BIH 104's fusion beats) keeps
+    its mark on its own QRS; the paced beats stay on their spikes."""
+    rate = 360.0
+    rng = np.random.default_rng(7)
+    time_s = np.arange(round(30.0 * rate)) / rate
+    millivolts = 0.01 * rng.standard_normal(time_s.size)
+    spikes, native = [], []
+    for index, beat in enumerate(paced_beat_times()):
+        if index % 8:
+            millivolts += 1.2 * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
+            millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.025) ** 2)
+            spikes.append(round(beat * rate))
+        else:
+            millivolts -= 0.6 * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
+            millivolts += 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.012) ** 2)
+            native.append(round((beat + 0.11) * rate))
+        millivolts += 0.3 * np.exp(-0.5 * ((time_s - beat - 0.45) / 0.05) ** 2)
+    peaks = detect_r_peaks(np.round(millivolts * 200).astype(np.int32), rate)
+    assert peaks.size == len(spikes) + len(native)
+    for expected in (spikes, native):
+        nearest = np.abs(peaks[:, None] - np.array(expected)[None, :]).min(axis=0)
+        assert nearest.max() <= round(0.005 * rate)
+
+
 def test_a_lead_with_few_paced_beats_keeps_them_on_their_qrs() -> None:
     """Under the paced-lead share (one beat in five here), a narrow deflection before a
     QRS is not taken for a pacing spike: those beats stay on their dominant deflection."""

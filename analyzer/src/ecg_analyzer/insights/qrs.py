@@ -505,9 +505,12 @@ def _onto_pacing_spikes(
     causes, so a lead is paced when at least ``PACED_LEAD_SHARE`` of its beats are marked
     on such a pulse, or are marked on one or have one at a steady delay (within
     ``PACING_SPIKE_LEAD_SPREAD_S`` of the median) and ``PACING_SPIKE_STEADY_SHARE`` of the
-    spike-preceded beats have it there. Narrow noise (MIT-BIH 101 V1) comes at any delay,
-    so its lead keeps its marks; on a paced lead, the steady-delay beats whose dominant
-    deflection is not itself narrow (a paced QRS is wide) move onto their spike. Below
+    spike-preceded beats have it there, with the polarity most of them have: a pacemaker's
+    spike keeps one sign on a lead, since its electrodes' vector does not change, so a
+    narrow pulse of the other sign at that delay is noise (MIT-BIH 104's fusion beats).
+    Narrow noise (MIT-BIH 101 V1) comes at any delay, so its lead keeps its marks; on a
+    paced lead, the steady-delay beats whose dominant deflection is not itself narrow (a
+    paced QRS is wide) move onto their spike. Below
     ``PACING_SPIKE_MIN_RATE_HZ`` no spike can be told apart and the marks stay.
     """
     if located.size == 0 or sampling_rate_hz < PACING_SPIKE_MIN_RATE_HZ:
@@ -516,7 +519,7 @@ def _onto_pacing_spikes(
         # Most leads are not paced, and every PACING_SAMPLE_STRIDE-th beat shows it: a share
         # of spike-marked or spike-preceded beats under half of PACED_LEAD_SHARE among
         # PACING_SAMPLE_BEATS or more beats is five standard errors or more below the bar.
-        _, preceded, on_spike = _pacing_spikes(
+        _, preceded, on_spike, _ = _pacing_spikes(
             signal,
             sampling_rate_hz,
             located[::PACING_SAMPLE_STRIDE],
@@ -524,10 +527,17 @@ def _onto_pacing_spikes(
         )
         if np.mean(preceded | on_spike) < PACED_LEAD_SHARE / 2:
             return located
-    spike, preceded, on_spike = _pacing_spikes(signal, sampling_rate_hz, located, baseline)
+    spike, preceded, on_spike, spike_sign = _pacing_spikes(
+        signal, sampling_rate_hz, located, baseline
+    )
     delay = located - spike
     typical = np.median(delay[preceded]) if preceded.any() else 0.0
-    steady = preceded & (np.abs(delay - typical) <= PACING_SPIKE_LEAD_SPREAD_S * sampling_rate_hz)
+    usual_sign = np.sign(np.sum(spike_sign[preceded]))
+    steady = (
+        preceded
+        & (spike_sign == usual_sign)
+        & (np.abs(delay - typical) <= PACING_SPIKE_LEAD_SPREAD_S * sampling_rate_hz)
+    )
     paced = np.mean(on_spike) >= PACED_LEAD_SHARE or (
         np.mean(steady | on_spike) >= PACED_LEAD_SHARE
         and steady.sum() >= PACING_SPIKE_STEADY_SHARE * preceded.sum()
@@ -543,9 +553,10 @@ def _pacing_spikes(
     sampling_rate_hz: float,
     located: IndexArray,
     baseline: FloatArray,
-) -> tuple[IndexArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+) -> tuple[IndexArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_], FloatArray]:
     """Per beat, the most prominent sample back from its mark, whether that is a pacing
-    spike there, and whether the mark is itself on one (see :func:`_onto_pacing_spikes`)."""
+    spike there, whether the mark is itself on one (see :func:`_onto_pacing_spikes`), and
+    the sign of that sample's deflection."""
     before = max(2, round(PACING_SPIKE_LEAD_S * sampling_rate_hz))
     rows = np.arange(located.size)
     # One gather serves the window back from the mark and the samples ``side`` either side
@@ -578,7 +589,7 @@ def _pacing_spikes(
     far = located - spike >= round(PACING_SPIKE_MIN_LEAD_S * sampling_rate_hz)
     preceded = tall & far & _narrow_pulses(signal, spike, local, sampling_rate_hz)
     on_spike = _narrow_pulses(signal, located, baseline, sampling_rate_hz)
-    return spike, preceded, on_spike
+    return spike, preceded, on_spike, np.sign(signal[spike] - local)
 
 
 @dataclass(frozen=True)
