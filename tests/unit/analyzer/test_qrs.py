@@ -133,6 +133,16 @@ def test_a_tall_p_wave_long_before_its_qrs_is_not_a_beat() -> None:
     assert (match.false_negatives, match.false_positives) == (0, 0)
 
 
+def spike(time_s: np.ndarray, at_s: float, mv: float) -> np.ndarray:
+    """A narrow triangular pulse 8 ms wide at its base: a pacing spike, or sharp noise."""
+    return mv * np.maximum(0, 1 - np.abs(time_s - at_s) / 0.004)
+
+
+def wave(time_s: np.ndarray, at_s: float, width_s: float, mv: float) -> np.ndarray:
+    """A Gaussian deflection: a QRS or a T wave."""
+    return mv * np.exp(-0.5 * ((time_s - at_s) / width_s) ** 2)
+
+
 def paced_beat_times(seconds: float = 30.0) -> np.ndarray:
     """When :func:`paced_ecg`'s beats fall, in seconds: 70 bpm from 0.5 s to 1 s before the end."""
     return np.arange(0.5, seconds - 1.0, 60 / 70)
@@ -154,12 +164,12 @@ def paced_ecg(
     spikes = []
     for index, beat in enumerate(paced_beat_times(seconds)):
         if index % spike_every == 0:
-            millivolts += spike_mv * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
-            millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.025) ** 2)
+            millivolts += spike(time_s, beat, spike_mv)
+            millivolts += wave(time_s, beat + 0.11, 0.025, -1.5)
             spikes.append(round(beat * sampling_rate_hz))
         else:
-            millivolts += 1.0 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.010) ** 2)
-        millivolts += 0.3 * np.exp(-0.5 * ((time_s - beat - 0.45) / 0.05) ** 2)
+            millivolts += wave(time_s, beat + 0.11, 0.010, 1.0)
+        millivolts += wave(time_s, beat + 0.45, 0.05, 0.3)
     return np.round(millivolts * 200).astype(np.int32), np.array(spikes)
 
 
@@ -189,11 +199,11 @@ def test_narrow_noise_at_random_delays_does_not_make_a_lead_paced() -> None:
     millivolts = 0.01 * rng.standard_normal(time_s.size)
     beats = np.arange(0.5, 29.0, 60 / 70)
     for beat in beats:
-        millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat) / 0.025) ** 2)
-        millivolts += 0.3 * np.exp(-0.5 * ((time_s - beat - 0.35) / 0.05) ** 2)
+        millivolts += wave(time_s, beat, 0.025, -1.5)
+        millivolts += wave(time_s, beat + 0.35, 0.05, 0.3)
         if rng.random() < 0.5:
             pulse = beat - rng.uniform(0.045, 0.150)
-            millivolts += 0.8 * np.maximum(0, 1 - np.abs(time_s - pulse) / 0.004)
+            millivolts += spike(time_s, pulse, 0.8)
     samples = np.round(millivolts * 200).astype(np.int32)
     peaks = detect_r_peaks(samples, rate)
     assert peaks.size == beats.size
@@ -211,14 +221,14 @@ def test_a_narrow_pulse_of_the_other_polarity_at_the_pacing_delay_is_not_a_spike
     spikes, native = [], []
     for index, beat in enumerate(paced_beat_times()):
         if index % 8:
-            millivolts += 1.2 * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
-            millivolts -= 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.025) ** 2)
+            millivolts += spike(time_s, beat, 1.2)
+            millivolts += wave(time_s, beat + 0.11, 0.025, -1.5)
             spikes.append(round(beat * rate))
         else:
-            millivolts -= 0.6 * np.maximum(0, 1 - np.abs(time_s - beat) / 0.004)
-            millivolts += 1.5 * np.exp(-0.5 * ((time_s - beat - 0.11) / 0.012) ** 2)
+            millivolts += spike(time_s, beat, -0.6)
+            millivolts += wave(time_s, beat + 0.11, 0.012, 1.5)
             native.append(round((beat + 0.11) * rate))
-        millivolts += 0.3 * np.exp(-0.5 * ((time_s - beat - 0.45) / 0.05) ** 2)
+        millivolts += wave(time_s, beat + 0.45, 0.05, 0.3)
     peaks = detect_r_peaks(np.round(millivolts * 200).astype(np.int32), rate)
     assert peaks.size == len(spikes) + len(native)
     for expected in (spikes, native):
