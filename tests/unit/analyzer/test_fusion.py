@@ -205,6 +205,56 @@ def test_a_lead_is_searched_on_higher_bands_only_where_no_other_lead_finds_its_b
         assert (match.false_negatives, match.false_positives) == (0, 0)
 
 
+def small_premature_beats(scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Lead II where every 7th beat comes early and shows a QRS ``scale`` times the others
+    (a ventricular beat that hardly projects onto it, as on MIT-BIH 203 MLII), and V1, which
+    shows every beat in full; and how many small beats there are."""
+    pattern = [0.8] * 5 + [0.45, 0.75]
+    rr_s = np.tile(pattern, 20)
+    small = np.arange(rr_s.size + 1) % len(pattern) == len(pattern) - 1
+    full = synthetic_ecg(72, RATE, 60.0, seed=11, noise_mv=0.01, rr_intervals_s=rr_s)
+    ii = synthetic_ecg(
+        72,
+        RATE,
+        60.0,
+        seed=11,
+        noise_mv=0.01,
+        rr_intervals_s=rr_s,
+        r_scale=np.where(small, scale, 1),
+    )
+    v1 = (-0.6 * full.samples).astype(np.int32)
+    count = int(np.count_nonzero(small[: ii.r_peaks.size]))
+    return ii.samples.astype(np.int32), v1, ii.r_peaks, count
+
+
+def test_a_beat_the_rhythm_lead_shows_too_small_is_taken_from_another_lead() -> None:
+    """Lead II alone misses the small beats (their interval is too short for its search
+    back); V1 finds them, II shows a small QRS there: two leads' evidence for one beat."""
+    lead_ii, v1, beats, small = small_premature_beats(0.35)
+    alone = match_beats(detect_r_peaks(lead_ii, RATE), beats, RATE, 0.05)
+    assert (alone.false_negatives, alone.false_positives) == (small, 0)
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    fused = match_beats(np.asarray(insights.r_peaks), beats, RATE, 0.05)
+    assert (fused.false_negatives, fused.false_positives) == (0, 0)
+    assert insights.r_peak_leads == ["II", "V1"]
+
+
+def test_a_beat_of_another_lead_where_the_rhythm_lead_shows_nothing_is_not_taken() -> None:
+    """In a 1.6 s pause on both leads, V1 alone has an artefact it takes for a beat; lead
+    II, which the stretch relies on, shows nothing there, so the pause stays a pause."""
+    rr_s = np.asarray([0.8] * 30 + [1.6] + [0.8] * 40)
+    ecg = synthetic_ecg(72, RATE, 60.0, seed=11, noise_mv=0.01, rr_intervals_s=rr_s)
+    lead_ii = ecg.samples.astype(np.int32)
+    v1 = (-0.6 * ecg.samples).astype(np.int32)
+    middle = int(ecg.r_peaks[30] + 0.8 * RATE)
+    v1[middle : middle + 8] -= 400
+    assert np.any(np.abs(detect_r_peaks(v1, RATE) - middle) < 0.05 * RATE)
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    fused = match_beats(np.asarray(insights.r_peaks), ecg.r_peaks, RATE, 0.05)
+    assert (fused.false_negatives, fused.false_positives) == (0, 0)
+    assert insights.r_peak_leads == ["II"]
+
+
 def test_leads_agree_when_they_find_the_same_beats() -> None:
     beats = np.arange(100, 5000, 150, dtype=np.int64)
     assert agreement(beats, beats + 5, tolerance=10) == 1.0
