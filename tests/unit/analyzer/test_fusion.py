@@ -255,6 +255,47 @@ def test_a_beat_of_another_lead_where_the_rhythm_lead_shows_nothing_is_not_taken
     assert insights.r_peak_leads == ["II"]
 
 
+def test_a_trace_in_a_pause_that_no_other_lead_shows_is_not_a_beat() -> None:
+    """In a 2 s pause, lead II has a bump a sixth of its QRS, 0.6 s after the last beat
+    (a T wave's remnant, MIT-BIH 201 MLII): its threshold, lowered through the silence,
+    takes it; V1 sees every beat of the stretch and nothing there, so it is dropped."""
+    rr_s = np.asarray([0.8] * 30 + [2.0] + [0.8] * 45)
+    ecg = synthetic_ecg(72, RATE, 60.0, seed=11, noise_mv=0.01, rr_intervals_s=rr_s)
+    lead_ii = ecg.samples.astype(np.int32)
+    v1 = (-0.6 * ecg.samples).astype(np.int32)
+    time_s = np.arange(lead_ii.size) / RATE
+    bump_s = ecg.r_peaks[30] / RATE + 0.6
+    lead_ii += np.round(30 * np.exp(-0.5 * ((time_s - bump_s) / 0.02) ** 2)).astype(np.int32)
+    alone = match_beats(detect_r_peaks(lead_ii, RATE), ecg.r_peaks, RATE, 0.05)
+    assert (alone.false_negatives, alone.false_positives) == (0, 1)
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    fused = match_beats(np.asarray(insights.r_peaks), ecg.r_peaks, RATE, 0.05)
+    assert (fused.false_negatives, fused.false_positives) == (0, 0)
+
+
+def test_a_beat_lead_ii_lost_behind_a_trace_is_taken_from_the_lead_that_shows_it() -> None:
+    """At 55 bpm lead II loses one QRS (MIT-BIH 108 MLII, in a baseline leap) and takes a
+    trace 0.5 s after the beat before for one. V1 shows neither the trace nor a gap: the
+    trace is dropped, and the 2.15 s left without a beat on II, longer than a lead may be
+    silent, takes V1's beat though II shows nothing of it."""
+    full = synthetic_ecg(55, RATE, 60.0, seed=11, noise_mv=0.01)
+    lost = np.ones(60)
+    lost[30] = 0.0
+    lead_ii = synthetic_ecg(55, RATE, 60.0, seed=11, noise_mv=0.01, r_scale=lost).samples
+    lead_ii = lead_ii.astype(np.int32)
+    v1 = (-0.6 * full.samples).astype(np.int32)
+    time_s = np.arange(lead_ii.size) / RATE
+    trace_s = full.r_peaks[29] / RATE + 0.5
+    lead_ii += np.round(30 * np.exp(-0.5 * ((time_s - trace_s) / 0.02) ** 2)).astype(np.int32)
+    alone = match_beats(detect_r_peaks(lead_ii, RATE), full.r_peaks, RATE, 0.05)
+    assert alone.false_negatives == 1
+    assert alone.false_positives >= 1
+    insights = compute_insights([("II", lead_ii), ("V1", v1)], RATE)
+    fused = match_beats(np.asarray(insights.r_peaks), full.r_peaks, RATE, 0.05)
+    assert (fused.false_negatives, fused.false_positives) == (0, 0)
+    assert insights.r_peak_leads == ["II", "V1"]
+
+
 def test_leads_agree_when_they_find_the_same_beats() -> None:
     beats = np.arange(100, 5000, 150, dtype=np.int64)
     assert agreement(beats, beats + 5, tolerance=10) == 1.0

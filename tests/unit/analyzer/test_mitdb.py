@@ -172,14 +172,14 @@ def test_paced_beats_are_found_at_their_spike_on_both_leads(
 
 
 def test_insights_gross(all_records: list[RecordResult]) -> None:
-    """All leads fused: more sensitive than the primary lead alone (99.70 %: beats it shows
-    too small are taken from the other lead), as predictive, and as well placed."""
+    """All leads fused, the leads voting where one is unsure: more sensitive and predictive
+    than the primary lead alone (99.70 / 99.78 %), and as well placed."""
     peaks = [np.asarray(r.insights.r_peaks or [], dtype=np.int64) for r in all_records]
     se, ppv, error = gross(
         [score_record(p, r.record) for p, r in zip(peaks, all_records, strict=True)]
     )
     assert se >= 0.9972, se
-    assert ppv >= 0.9975, ppv
+    assert ppv >= 0.9978, ppv
     assert error <= 0.0045, error
 
 
