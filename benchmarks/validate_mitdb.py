@@ -562,6 +562,23 @@ def print_targets(
             all(figures[d, role].records_with_long_gap == 0 for role in ROLES),
         ),
     )
+    # The analyzer's own output on the same bars: what a one-lead device gets back for each
+    # lead (``ours`` is the detection stage before the stretches it cannot trust are left
+    # out), and the fused beats of both leads.
+    for label, role, bar in (
+        ("primary lead alone", "primary alone", PRIMARY_MIN_PERCENT),
+        ("second lead alone", "second alone", SECOND_MIN_PERCENT),
+        ("all leads", "all", PRIMARY_MIN_PERCENT),
+    ):
+        figure = figures[INSIGHTS, role]
+        print(
+            f"\nInsights, {label}: Se {figure.sensitivity_percent:.3f} % "
+            f"{verdict(figure.sensitivity_percent >= bar)}, +P "
+            f"{figure.positive_predictivity_percent:.3f} % "
+            f"{verdict(figure.positive_predictivity_percent >= bar)} (bar {bar:g} %)",
+            end="",
+        )
+    print()
     insights = figures[INSIGHTS, "all"]
     failed = [check.record for check in heart_rate_checks if not check.passed]
     print(
