@@ -28,7 +28,6 @@ score higher.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,44 +43,21 @@ from ecg_analyzer.insights.qrs import (
     rhythm_irregularity,
     steady_rhythm,
 )
+from ecg_analyzer.insights.vote import (
+    beats_no_other_lead_confirms,
+    beats_the_stretch_lead_missed,
+    stretch_scores,
+)
 
 SEGMENT_S = 10.0
 TRUST_MIN_SCORE = 8.0
 STITCH_OVERLAP_S = 0.15
-# Between beats: at 180 bpm the integral is high for over half of every cycle.
-BACKGROUND_PERCENTILE = 20.0
 COUNT_PENALTY_POWER = 4
 RHYTHM_LEAD_PRIORS = {"II": 2.0, "MLII": 2.0, "V5": 1.5, "I": 1.5}
 # Two leads find the same beats when this share of the beats of the one with more of them
 # have a beat of the other within AGREEMENT_S.
 AGREEMENT_SHARE = 0.9
 AGREEMENT_S = 0.1
-# Where one lead alone is unsure, the others vote (measured on the 25 MIT-BIH records, both
-# leads; without either step the fused beats miss 174 and invent 129).
-# First a stitched beat is dropped (see :func:`beats_no_other_lead_confirms`) when one of its
-# intervals is under UNCONFIRMED_RR_SHARE of the local RR, its own lead shows under
-# UNCONFIRMED_OWN_SHARE of its median QRS there, and every other lead trustworthy in the
-# stretch under UNCONFIRMED_OTHER_SHARE of its own: 11 false beats fewer on 5 records, 1
-# true one lost. Own share 0.03-0.07, other 0.2-0.5 and RR share 0.9-1.0 drop 9-12 false and
-# 0-1 true; RR share 0.7 drops 6 false; no RR condition, 14 false and 5 true.
-UNCONFIRMED_RR_SHARE = 0.9
-UNCONFIRMED_OWN_SHARE = 0.05
-UNCONFIRMED_OTHER_SHARE = 0.3
-# Then a beat of another trustworthy lead is added (see :func:`beats_the_stretch_lead_missed`)
-# inside an interval of at least MISSED_RR_FACTOR times the median of the
-# MISSED_RR_NEIGHBOURS intervals around it, at least MISSED_SIDE_S from the beats that bound
-# it, where the stretch's own lead shows at least MISSED_EVIDENCE_SHARE of its median QRS
-# (or, in an interval over SILENCE_S, the other lead UNCONFIRMED_OTHER_SHARE of its own):
-# 28 beats found on 7 records (16 on 203) for 2 false ones, so 147 missed and 120 invented.
-# Evidence 0.04-0.16 and 5-20 neighbours move either count by at most 9; factor 1.3-1.5 and
-# side 0.25-0.36 s by 6.
-MISSED_RR_FACTOR = 1.4
-MISSED_RR_NEIGHBOURS = 10
-MISSED_SIDE_S = 0.3
-MISSED_EVIDENCE_SHARE = 0.08
-# How much of a QRS a lead shows at a time: its integral's maximum within QRS_HALF_WIDTH_S.
-QRS_HALF_WIDTH_S = 0.075
-
 IndexArray = npt.NDArray[np.int64]
 
 
@@ -142,34 +118,6 @@ def agreement(beats: IndexArray, others: IndexArray, tolerance: float) -> float:
     after = shorter[np.clip(index, 0, shorter.size - 1)]
     nearest = np.minimum(np.abs(longer - before), np.abs(longer - after))
     return float(np.count_nonzero(nearest <= tolerance)) / longer.size
-
-
-def stretch_scores(
-    detection: LeadDetection, starts: IndexArray, length: int, *, standard_band: bool = False
-) -> list[float]:
-    """Per stretch, median integral at the lead's QRS centres over the integral's background
-    (its ``BACKGROUND_PERCENTILE``-th percentile there), on the integral the beats were found
-    on or, with ``standard_band``, on the standard band's.
-
-    0 where the lead has no beat in the stretch or no signal at all.
-    """
-    scores: list[float] = []
-    integral = detection.standard_integral if standard_band else detection.integral
-    for start in starts.tolist():
-        first = start // detection.factor
-        last = min(start + length, integral.size * detection.factor) // detection.factor
-        if last - first < 2:
-            scores.append(0.0)
-            continue
-        centres = detection.qrs_centres[
-            (detection.qrs_centres >= first) & (detection.qrs_centres < last)
-        ]
-        background = float(np.percentile(integral[first:last], BACKGROUND_PERCENTILE))
-        if centres.size == 0 or background <= 0.0:
-            scores.append(0.0 if centres.size == 0 else float("inf"))
-            continue
-        scores.append(float(np.median(integral[centres])) / background)
-    return scores
 
 
 def longest_silences(r_peaks: IndexArray, starts: IndexArray, length: int, end: int) -> IndexArray:
@@ -316,7 +264,7 @@ def fuse_leads(
     )
     stitched, stitched_sources = stitched[~doubtful], stitched_sources[~doubtful]
     added, added_sources = beats_the_stretch_lead_missed(
-        stitched, detections, best, trustworthy_there, length, sampling_rate_hz
+        stitched, detections, best, trustworthy_there, length, sampling_rate_hz, silent_limit
     )
     order = np.argsort(np.concatenate((stitched, added)), kind="stable")
     fused = np.concatenate((stitched, np.asarray(added, dtype=np.int64)))[order]
@@ -330,144 +278,6 @@ def fuse_leads(
         for detection in detections
     ]
     return FusedBeats(fused, counts.tolist(), unusable, unreadable)
-
-
-def qrs_evidence(
-    detection: LeadDetection, peaks: IndexArray, sampling_rate_hz: float
-) -> npt.NDArray[np.float64]:
-    """How much of a QRS the lead shows at each of ``peaks`` (full-rate samples): its
-    integral's maximum within ``QRS_HALF_WIDTH_S``, over its median at the lead's own beats
-    (0 for a lead without beats)."""
-    if detection.qrs_centres.size == 0 or peaks.size == 0:
-        return np.zeros(peaks.size)
-    typical = float(np.median(detection.integral[detection.qrs_centres]))
-    half = round(QRS_HALF_WIDTH_S * sampling_rate_hz / detection.factor)
-    last = detection.integral.size - 1
-    windows = np.clip(peaks[:, None] // detection.factor + np.arange(-half, half + 1), 0, last)
-    evidence: npt.NDArray[np.float64] = detection.integral[windows].max(axis=1) / typical
-    return evidence
-
-
-def local_rr(beats: IndexArray) -> npt.NDArray[np.float64]:
-    """Per interval between ``beats``, the median of the ``MISSED_RR_NEIGHBOURS`` + 1
-    intervals centred on it (fewer at the ends); at least two beats."""
-    rr = np.diff(beats).astype(np.float64)
-    side = min(MISSED_RR_NEIGHBOURS // 2, (rr.size - 1) // 2)
-    padded = np.pad(rr, side, mode="edge")
-    medians: npt.NDArray[np.float64] = np.median(
-        np.lib.stride_tricks.sliding_window_view(padded, 2 * side + 1), axis=1
-    )
-    return medians
-
-
-def beats_the_stretch_lead_missed(
-    stitched: IndexArray,
-    detections: Sequence[LeadDetection],
-    chosen: IndexArray,
-    trustworthy: npt.NDArray[np.bool_],
-    length: int,
-    sampling_rate_hz: float,
-) -> tuple[list[int], list[int]]:
-    """Beats of another lead, trustworthy in the stretch, that the stretch's own lead
-    (``chosen``, per stretch) saw too small for its threshold; and the leads they came from.
-
-    Two leads' evidence for one beat: the other lead found it, the stretch's lead shows a QRS
-    there (see ``MISSED_EVIDENCE_SHARE``), and the stitched beats leave an interval too long
-    for the rhythm around it (see ``MISSED_RR_FACTOR``). Either alone is common (a noise
-    peak on the other lead, a pause); together they are a beat one lead missed, as a small
-    ventricular beat on a lead it hardly projects onto. Through an interval longer than a
-    lead may be silent (``SILENCE_S``) the stretch's lead need show nothing, if the other
-    lead shows a QRS of its own size (``UNCONFIRMED_OTHER_SHARE``): a baseline leap, say,
-    hid the beat on the one lead.
-    """
-    if len(detections) < 2 or stitched.size < 3:
-        return [], []
-    side = round(MISSED_SIDE_S * sampling_rate_hz)
-    silent_limit = SILENCE_S * sampling_rate_hz
-    stretches = trustworthy.shape[1]
-    candidates: list[tuple[int, int]] = []
-    for lead, detection in enumerate(detections):
-        peaks = detection.r_peaks
-        stretch = np.minimum(peaks // length, stretches - 1)
-        following = np.searchsorted(stitched, peaks)
-        before = stitched[np.clip(following - 1, 0, stitched.size - 1)]
-        after = stitched[np.clip(following, 0, stitched.size - 1)]
-        inside = (
-            (following > 0)
-            & (following < stitched.size)
-            & (peaks - before >= side)
-            & (after - peaks >= side)
-            & trustworthy[lead, stretch]
-            & (chosen[stretch] != lead)
-            & trustworthy[chosen[stretch], stretch]
-        )
-        candidates += [(int(peak), lead) for peak in peaks[inside].tolist()]
-    beats = stitched.tolist()
-    added: list[int] = []
-    sources: list[int] = []
-    for peak, lead in sorted(candidates):
-        index = bisect.bisect(beats, peak)
-        if peak - beats[index - 1] < side or beats[index] - peak < side:
-            continue
-        around = beats[
-            max(0, index - 1 - MISSED_RR_NEIGHBOURS // 2) : index + MISSED_RR_NEIGHBOURS // 2
-        ]
-        if beats[index] - beats[index - 1] < MISSED_RR_FACTOR * float(np.median(np.diff(around))):
-            continue
-        own = detections[int(chosen[min(peak // length, stretches - 1)])]
-        at = np.asarray([peak], dtype=np.int64)
-        if qrs_evidence(own, at, sampling_rate_hz)[0] < MISSED_EVIDENCE_SHARE and (
-            beats[index] - beats[index - 1] <= silent_limit
-            or qrs_evidence(detections[lead], at, sampling_rate_hz)[0] < UNCONFIRMED_OTHER_SHARE
-        ):
-            continue
-        bisect.insort(beats, peak)
-        added.append(peak)
-        sources.append(lead)
-    return added, sources
-
-
-def beats_no_other_lead_confirms(
-    fused: IndexArray,
-    sources: IndexArray,
-    detections: Sequence[LeadDetection],
-    trustworthy: npt.NDArray[np.bool_],
-    length: int,
-    sampling_rate_hz: float,
-) -> npt.NDArray[np.bool_]:
-    """Which fused beats to drop: out of step with the rhythm (see ``UNCONFIRMED_RR_SHARE``),
-    a mere trace on the lead they came from (``UNCONFIRMED_OWN_SHARE``), and no more than a
-    trace (``UNCONFIRMED_OTHER_SHARE``) on every other lead trustworthy in the stretch.
-
-    A lead's threshold, lowered through a silence, takes a noise peak or a T wave's remnant
-    for a beat that a lead which sees every beat of the stretch shows nothing of.
-    """
-    doubtful = np.zeros(fused.size, dtype=bool)
-    if len(detections) < 2 or fused.size < 3:
-        return doubtful
-    # Out of step: either interval short for the rhythm around it.
-    short = np.diff(fused) < UNCONFIRMED_RR_SHARE * local_rr(fused)
-    early = np.zeros(fused.size, dtype=bool)
-    early[1:] |= short
-    early[:-1] |= short
-    stretch = np.minimum(fused // length, trustworthy.shape[1] - 1)
-    for lead, detection in enumerate(detections):
-        candidates = np.flatnonzero((sources == lead) & early)
-        if candidates.size == 0:
-            continue
-        weak = qrs_evidence(detection, fused[candidates], sampling_rate_hz) < UNCONFIRMED_OWN_SHARE
-        candidates = candidates[weak]
-        seen = np.zeros(candidates.size, dtype=bool)
-        judged = np.zeros(candidates.size, dtype=bool)
-        for other, other_detection in enumerate(detections):
-            if other == lead:
-                continue
-            trusted = trustworthy[other, stretch[candidates]]
-            judged |= trusted
-            evidence = qrs_evidence(other_detection, fused[candidates], sampling_rate_hz)
-            seen |= trusted & (evidence >= UNCONFIRMED_OTHER_SHARE)
-        doubtful[candidates[judged & ~seen]] = True
-    return doubtful
 
 
 def artefact_pauses(
