@@ -145,8 +145,10 @@ def test_the_25_records_are_there() -> None:
 
 
 def test_primary_lead_gross(all_records: list[RecordResult]) -> None:
+    """Over 99.72 % Se since an irregular lead's bands vote (99.70 % before: 203 MLII's
+    small beats among large ectopic ones)."""
     se, ppv, error = gross([score_record(r.primary_peaks, r.record) for r in all_records])
-    assert se >= 0.9965, se
+    assert se >= 0.9972, se
     assert ppv >= 0.9975, ppv
     assert error <= 0.004
 

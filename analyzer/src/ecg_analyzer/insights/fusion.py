@@ -259,6 +259,8 @@ def fuse_leads(
     stitched = np.asarray(kept, dtype=np.int64)
     stitched_sources = np.asarray(kept_sources, dtype=np.int64)
     trustworthy_there = scores >= TRUST_MIN_SCORE
+    # Another lead is an independent view: where dropping a beat leaves a long silence, the
+    # other lead's own beat fills it (see beats_the_stretch_lead_missed), or it is a pause.
     doubtful = beats_no_other_lead_confirms(
         stitched, stitched_sources, detections, trustworthy_there, length, sampling_rate_hz
     )

@@ -182,13 +182,17 @@ def beats_no_other_lead_confirms(
     trustworthy: npt.NDArray[np.bool_],
     length: int,
     sampling_rate_hz: float,
+    silent_limit: int | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Which fused beats to drop: out of step with the rhythm (see ``UNCONFIRMED_RR_SHARE``),
     a mere trace on the lead they came from (``UNCONFIRMED_OWN_SHARE``), and no more than a
     trace (``UNCONFIRMED_OTHER_SHARE``) on every other lead trustworthy in the stretch.
 
     A lead's threshold, lowered through a silence, takes a noise peak or a T wave's remnant
-    for a beat that a lead which sees every beat of the stretch shows nothing of.
+    for a beat that a lead which sees every beat of the stretch shows nothing of. With
+    ``silent_limit``, a beat whose dropping would leave over that many samples without one
+    stays: where the other detection is no independent view (another band of the same lead
+    misses what this one misses), the beat it stands in for may be missing, not absent.
     """
     doubtful = np.zeros(fused.size, dtype=bool)
     if len(detections) < 2 or fused.size < 3:
@@ -215,4 +219,20 @@ def beats_no_other_lead_confirms(
             evidence = qrs_evidence(other_detection, fused[candidates], sampling_rate_hz)
             seen |= trusted & (evidence >= UNCONFIRMED_OTHER_SHARE)
         doubtful[candidates[judged & ~seen]] = True
+    if silent_limit is not None and doubtful.any():
+        doubtful &= ~_bridging_a_silence(fused, doubtful, silent_limit)
     return doubtful
+
+
+def _bridging_a_silence(
+    fused: IndexArray, doubtful: npt.NDArray[np.bool_], silent_limit: int
+) -> npt.NDArray[np.bool_]:
+    """Which doubtful beats lie in a run whose dropping leaves over ``silent_limit`` samples
+    between the kept beats around it (or the record's start)."""
+    kept = fused[~doubtful]
+    after = np.searchsorted(kept, fused[doubtful])
+    start = np.where(after > 0, kept[np.maximum(after - 1, 0)], 0)
+    end = np.where(after < kept.size, kept[np.minimum(after, kept.size - 1)], fused[-1] + 1)
+    bridging = np.zeros(fused.size, dtype=bool)
+    bridging[doubtful] = end - start > silent_limit
+    return bridging
