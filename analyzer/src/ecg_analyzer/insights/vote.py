@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 # Between beats: at 180 bpm the integral is high for over half of every cycle.
 BACKGROUND_PERCENTILE = 20.0
-# Where one lead alone is unsure, the others vote (measured on the 25 MIT-BIH records, both
-# leads; without either step the fused beats miss 174 and invent 129).
+# Where one lead alone is unsure, the others vote (measured in fusion on the 25 MIT-BIH
+# records, both leads, before one lead's bands voted too; without either step the fused beats
+# miss 174 and invent 129).
 # First a stitched beat is dropped (see :func:`beats_no_other_lead_confirms`) when one of its
 # intervals is under UNCONFIRMED_RR_SHARE of the local RR, its own lead shows under
 # UNCONFIRMED_OWN_SHARE of its median QRS there, and every other lead trustworthy in the
@@ -38,8 +39,9 @@ UNCONFIRMED_OTHER_SHARE = 0.3
 # inside an interval of at least MISSED_RR_FACTOR times the median of the
 # MISSED_RR_NEIGHBOURS intervals around it, at least MISSED_SIDE_S from the beats that bound
 # it, where the stretch's own lead shows at least MISSED_EVIDENCE_SHARE of its median QRS
-# (or, in an interval longer than a lead may be silent, the other lead UNCONFIRMED_OTHER_SHARE of its own):
-# 28 beats found on 7 records (16 on 203) for 2 false ones, so 147 missed and 120 invented.
+# (or, in an interval longer than a lead may be silent, where the other lead shows
+# UNCONFIRMED_OTHER_SHARE of its own): 28 beats found on 7 records (16 on 203) for 2 false
+# ones, so 147 missed and 120 invented.
 # Evidence 0.04-0.16 and 5-20 neighbours move either count by at most 9; factor 1.3-1.5 and
 # side 0.25-0.36 s by 6.
 MISSED_RR_FACTOR = 1.4
@@ -130,7 +132,7 @@ def qrs_evidence(
 
 def local_rr(beats: IndexArray) -> npt.NDArray[np.float64]:
     """Per interval between ``beats``, the median of the ``MISSED_RR_NEIGHBOURS`` + 1
-    intervals centred on it (fewer at the ends); at least two beats."""
+    intervals centred on it (the end intervals repeated past the ends); at least two beats."""
     rr = np.diff(beats).astype(np.float64)
     side = min(MISSED_RR_NEIGHBOURS // 2, (rr.size - 1) // 2)
     padded = np.pad(rr, side, mode="edge")
