@@ -146,17 +146,20 @@ def test_the_25_records_are_there() -> None:
 
 def test_primary_lead_gross(all_records: list[RecordResult]) -> None:
     """Over 99.72 % Se since an irregular lead's bands vote (99.70 % before: 203 MLII's
-    small beats among large ectopic ones)."""
+    small beats among large ectopic ones), over 99.8 % +P since no two R waves are within
+    250 ms (99.78 % before)."""
     se, ppv, error = gross([score_record(r.primary_peaks, r.record) for r in all_records])
     assert se >= 0.9972, se
-    assert ppv >= 0.9975, ppv
+    assert ppv >= 0.9980, ppv
     assert error <= 0.004
 
 
 def test_second_lead_gross(all_records: list[RecordResult]) -> None:
+    """Over 98 % both: no two R waves within 250 ms took its +P from 97.89 to 98.27 %, for
+    80 beats lost in noise (Se 99.08 -> 98.94 %)."""
     se, ppv, _ = gross([score_record(r.second_peaks, r.record) for r in all_records])
-    assert se >= 0.990, se
-    assert ppv >= 0.978, ppv
+    assert se >= 0.989, se
+    assert ppv >= 0.982, ppv
 
 
 @pytest.mark.parametrize("name", ["102", "104"])
@@ -181,7 +184,7 @@ def test_insights_gross(all_records: list[RecordResult]) -> None:
         [score_record(p, r.record) for p, r in zip(peaks, all_records, strict=True)]
     )
     assert se >= 0.9972, se
-    assert ppv >= 0.9978, ppv
+    assert ppv >= 0.9980, ppv
     assert error <= 0.0045, error
 
 
@@ -294,6 +297,18 @@ def test_no_lead_is_silent_for_over_2_s_outside_the_stretches_flagged_unreadable
             )
             assert gap <= 2.0, (result.name, name, gap)
     assert flagged_s <= 25.0, flagged_s
+
+
+def test_no_two_r_peaks_are_closer_than_two_qrs_complexes_can_be(
+    all_records: list[RecordResult],
+) -> None:
+    """Moved onto their R waves, two QRS centres could end up under 250 ms apart (371 such
+    pairs on the second leads, 59 on the primary ones, mostly a beat and a noise peak in
+    muscle noise); the detector keeps the larger of two that close."""
+    for result in all_records:
+        rate = result.record.sampling_rate_hz
+        for peaks in (result.primary_peaks, result.second_peaks):
+            assert np.diff(peaks).min() >= 0.25 * rate, result.name
 
 
 def test_a_lead_recovers_after_an_artefact(all_records: list[RecordResult]) -> None:
