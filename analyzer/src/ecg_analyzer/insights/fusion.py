@@ -11,13 +11,13 @@ Each stretch takes its beats from the highest-ranked lead that scores at least
 trustworthy lead is, the pause is real): a lead that is good overall is kept wherever it is trustworthy,
 since switching leads on a small score difference costs more beats at the seams than it
 saves. Where no lead reaches the threshold the stretch is reported as unusable and its
-detections are dropped rather than guessed at. Then a beat that another trustworthy lead
-found, and the stretch's own lead showed too small for its threshold, is added where the
-stitched beats leave too long an interval (see :func:`beats_the_stretch_lead_missed`), and
-a beat out of step with the rhythm that is a mere trace on its lead and that no other
-trustworthy lead shows is dropped (see :func:`beats_no_other_lead_confirms`): where one lead
-alone is unsure, the other leads vote. A lead silent for over ``SILENCE_S`` where the fused
-beats go on is reported as unreadable there (see :func:`unreadable_stretches`).
+detections are dropped rather than guessed at. Then, where one lead alone is unsure, the
+other leads vote (see :mod:`ecg_analyzer.insights.vote`): a stitched beat out of step with
+the rhythm that is a mere trace on its lead and that no other trustworthy lead shows is
+dropped, and a beat that another trustworthy lead found, and the stretch's own lead showed
+too small for its threshold, is added where the stitched beats leave too long an interval.
+A lead silent for over ``SILENCE_S`` where the fused beats go on is reported as unreadable
+there (see :func:`unreadable_stretches`).
 
 The threshold was set on the MIT-BIH training records (both leads, 10 s stretches): those
 scoring under 6 had more detection errors than beats, 6-8 about 80 %, 8-10 40 %, over 50
@@ -58,6 +58,7 @@ RHYTHM_LEAD_PRIORS = {"II": 2.0, "MLII": 2.0, "V5": 1.5, "I": 1.5}
 # have a beat of the other within AGREEMENT_S.
 AGREEMENT_SHARE = 0.9
 AGREEMENT_S = 0.1
+
 IndexArray = npt.NDArray[np.int64]
 
 
@@ -268,8 +269,9 @@ def fuse_leads(
     added, added_sources = beats_the_stretch_lead_missed(
         stitched, detections, best, trustworthy_there, length, sampling_rate_hz, silent_limit
     )
-    order = np.argsort(np.concatenate((stitched, added)), kind="stable")
-    fused = np.concatenate((stitched, np.asarray(added, dtype=np.int64)))[order]
+    unordered = np.concatenate((stitched, np.asarray(added, dtype=np.int64)))
+    order = np.argsort(unordered, kind="stable")
+    fused = unordered[order]
     fused_sources = np.concatenate((stitched_sources, np.asarray(added_sources, np.int64)))[order]
     counts = np.bincount(fused_sources, minlength=len(detections))
     unusable = merged(
