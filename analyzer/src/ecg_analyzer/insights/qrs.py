@@ -50,7 +50,7 @@ BAND_EDGE_SHARE = 0.4
 # Where a lead was searched on a higher band (see IRREGULAR_SHARE), the band not kept votes
 # (see _bands_voted) in the BAND_VOTE_STRETCH_S stretches where both bands' beats score at
 # least BAND_VOTE_MIN_SCORE (see ecg_analyzer.insights.vote.stretch_scores). On the 25 MIT-BIH
-# records the primary leads go from 171 missed / 128 false beats to 151 / 127 (203 MLII 59 /
+# records, before the R waves were paired (PAIRING_S), the primary leads went from 171 missed / 128 false beats to 151 / 127 (203 MLII 59 /
 # 21 -> 41 / 22; 116, 201, 207, 208 and 106 by 1-2), the second leads from 544 / 1233 to
 # 534 / 1235. Scores of 16 and 40 give the same primary beats and 1242 and 1234 false second
 # ones; at 8, the fusion's trust, 522 / 1255: noise on 203 V1 and 106 V1 shows on both bands.
