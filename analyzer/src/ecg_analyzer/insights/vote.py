@@ -132,13 +132,14 @@ def qrs_evidence(
 
 def local_rr(beats: IndexArray) -> npt.NDArray[np.float64]:
     """Per interval between ``beats``, the median of the ``MISSED_RR_NEIGHBOURS`` + 1
-    intervals centred on it (the end intervals repeated past the ends); at least two beats."""
+    intervals centred on it, the window shifted inwards near the ends (so an odd first or
+    last interval is judged against the rhythm, not against copies of itself); at least two
+    beats."""
     rr = np.diff(beats).astype(np.float64)
-    side = min(MISSED_RR_NEIGHBOURS // 2, (rr.size - 1) // 2)
-    padded = np.pad(rr, side, mode="edge")
-    medians: npt.NDArray[np.float64] = np.median(
-        np.lib.stride_tricks.sliding_window_view(padded, 2 * side + 1), axis=1
-    )
+    width = 2 * min(MISSED_RR_NEIGHBOURS // 2, (rr.size - 1) // 2) + 1
+    windows = np.median(np.lib.stride_tricks.sliding_window_view(rr, width), axis=1)
+    first = np.clip(np.arange(rr.size) - width // 2, 0, rr.size - width)
+    medians: npt.NDArray[np.float64] = windows[first]
     return medians
 
 
