@@ -49,10 +49,10 @@ HIGH_BAND_GAIN = 0.8
 BAND_EDGE_SHARE = 0.4
 # Where a lead was searched on a higher band (see IRREGULAR_SHARE), the band not kept votes
 # (see _bands_voted) in the BAND_VOTE_STRETCH_S stretches where both bands' beats score at
-# least BAND_VOTE_MIN_SCORE (see ecg_analyzer.insights.vote.stretch_scores). On the 25 MIT-BIH
-# records, before the R waves were paired (PAIRING_S), the primary leads went from 171 missed / 128 false beats to 151 / 127 (203 MLII 59 /
-# 21 -> 41 / 22; 116, 201, 207, 208 and 106 by 1-2), the second leads from 544 / 1233 to
-# 534 / 1235. Scores of 16 and 40 give the same primary beats and 1242 and 1234 false second
+# least BAND_VOTE_MIN_SCORE (see ecg_analyzer.insights.vote.stretch_scores). On the 25
+# MIT-BIH records, before the R waves were paired (PAIRING_S), the primary leads went from
+# 171 missed / 128 false beats to 151 / 127 (203 MLII 59 / 21 -> 41 / 22; 116, 201, 207,
+# 208 and 106 by 1-2), the second leads from 544 / 1233 to 534 / 1235. Scores of 16 and 40 give the same primary beats and 1242 and 1234 false second
 # ones; at 8, the fusion's trust, 522 / 1255: noise on 203 V1 and 106 V1 shows on both bands.
 # Without the drop half of the vote: 150 / 132 and 533 / 1242.
 BAND_VOTE_STRETCH_S = 10.0
@@ -782,6 +782,7 @@ def _bands_voted(
     must each stand out more clearly than two leads."""
     stretch = max(1, round(BAND_VOTE_STRETCH_S * sampling_rate_hz))
     starts = np.arange(0, length, stretch, dtype=np.int64)
+    silent_limit = round(SILENCE_S * sampling_rate_hz)
     trustworthy = (
         np.asarray([stretch_scores(d, starts, stretch) for d in (kept, passed_over)])
         >= BAND_VOTE_MIN_SCORE
@@ -793,7 +794,7 @@ def _bands_voted(
         trustworthy,
         stretch,
         sampling_rate_hz,
-        silent_limit=round(SILENCE_S * sampling_rate_hz),
+        silent_limit=silent_limit,
     )
     r_peaks, qrs_centres = kept.r_peaks[~doubtful], kept.qrs_centres[~doubtful]
     added, _ = beats_the_stretch_lead_missed(
@@ -803,17 +804,15 @@ def _bands_voted(
         trustworthy,
         stretch,
         sampling_rate_hz,
-        round(SILENCE_S * sampling_rate_hz),
+        silent_limit,
     )
     if not added:
         return r_peaks, qrs_centres
     found = np.asarray(added, dtype=np.int64)
     found_centres = passed_over.qrs_centres[np.searchsorted(passed_over.r_peaks, found)]
-    order = np.argsort(np.concatenate((r_peaks, found)), kind="stable")
-    return (
-        np.concatenate((r_peaks, found))[order],
-        np.concatenate((qrs_centres, found_centres))[order],
-    )
+    unordered = np.concatenate((r_peaks, found))
+    order = np.argsort(unordered, kind="stable")
+    return unordered[order], np.concatenate((qrs_centres, found_centres))[order]
 
 
 def _artefact_silences(

@@ -160,15 +160,16 @@ def beats_the_stretch_lead_missed(
     for the rhythm around it (see ``MISSED_RR_FACTOR``). Either alone is common (a noise
     peak on the other lead, a pause); together they are a beat one lead missed, as a small
     ventricular beat on a lead it hardly projects onto. Through an interval longer than a
-    lead may be silent (``silent_limit`` samples) the stretch's lead need show nothing, if the other
-    lead shows a QRS of its own size (``UNCONFIRMED_OTHER_SHARE``): a baseline leap, say,
-    hid the beat on the one lead.
+    lead may be silent (``silent_limit`` samples) the stretch's lead need show nothing, if
+    the other lead shows a QRS of its own size (``UNCONFIRMED_OTHER_SHARE``): a baseline
+    leap, say, hid the beat on the one lead.
     """
     if len(detections) < 2 or stitched.size < 3:
         return [], []
     side = round(MISSED_SIDE_S * sampling_rate_hz)
     stretches = trustworthy.shape[1]
-    candidates: list[tuple[int, int]] = []
+    # (peak, lead, the stretch's lead shows a QRS there, the lead shows a full QRS there)
+    candidates: list[tuple[int, int, bool, bool]] = []
     for lead, detection in enumerate(detections):
         peaks = detection.r_peaks
         stretch = np.minimum(peaks // length, stretches - 1)
@@ -184,25 +185,40 @@ def beats_the_stretch_lead_missed(
             & (chosen[stretch] != lead)
             & trustworthy[chosen[stretch], stretch]
         )
-        candidates += [(int(peak), lead) for peak in peaks[inside].tolist()]
+        found = peaks[inside]
+        if found.size == 0:
+            continue
+        # What the stretch's lead shows there, and whether the other lead shows a QRS of its
+        # own size: neither changes as beats are added, unlike the intervals below.
+        shown = np.zeros(found.size)
+        owners = chosen[stretch[inside]]
+        for owner in np.unique(owners).tolist():
+            at = owners == owner
+            shown[at] = qrs_evidence(detections[owner], found[at], sampling_rate_hz)
+        full = qrs_evidence(detection, found, sampling_rate_hz) >= UNCONFIRMED_OTHER_SHARE
+        candidates += [
+            (peak, lead, there, whole)
+            for peak, there, whole in zip(
+                found.tolist(),
+                (shown >= MISSED_EVIDENCE_SHARE).tolist(),
+                full.tolist(),
+                strict=True,
+            )
+        ]
     beats = stitched.tolist()
     added: list[int] = []
     sources: list[int] = []
-    for peak, lead in sorted(candidates):
+    for peak, lead, shown_there, full_qrs in sorted(candidates):
         index = bisect.bisect(beats, peak)
         if peak - beats[index - 1] < side or beats[index] - peak < side:
             continue
         around = beats[
             max(0, index - 1 - MISSED_RR_NEIGHBOURS // 2) : index + MISSED_RR_NEIGHBOURS // 2
         ]
-        if beats[index] - beats[index - 1] < MISSED_RR_FACTOR * float(np.median(np.diff(around))):
+        interval = beats[index] - beats[index - 1]
+        if interval < MISSED_RR_FACTOR * float(np.median(np.diff(around))):
             continue
-        own = detections[int(chosen[min(peak // length, stretches - 1)])]
-        at = np.asarray([peak], dtype=np.int64)
-        if qrs_evidence(own, at, sampling_rate_hz)[0] < MISSED_EVIDENCE_SHARE and (
-            beats[index] - beats[index - 1] <= silent_limit
-            or qrs_evidence(detections[lead], at, sampling_rate_hz)[0] < UNCONFIRMED_OTHER_SHARE
-        ):
+        if not shown_there and (interval <= silent_limit or not full_qrs):
             continue
         bisect.insort(beats, peak)
         added.append(peak)
