@@ -67,6 +67,8 @@ REFRACTORY_S = 0.200
 # muscle noise, where the noise peak was the larger); at 200 ms, 152 / 119 and 579 / 1135.
 PAIRING_S = 0.250
 T_WAVE_WINDOW_S = 0.360
+# Within T_WAVE_WINDOW_S of a QRS, a peak under this share of its slope is its T wave.
+T_WAVE_SLOPE_SHARE = 0.5
 SLOPE_WINDOW_S = 0.075
 LEARNING_BLOCK_S = 2.0
 SEARCH_BACK_RR_FACTOR = 1.66
@@ -348,7 +350,10 @@ def _classify_peaks(
             for index in skipped
             if refractory <= positions[index] - last_qrs
             and positions[index] <= latest
-            and (positions[index] - last_qrs >= t_wave_window or slopes[index] >= 0.5 * last_slope)
+            and (
+                positions[index] - last_qrs >= t_wave_window
+                or slopes[index] >= T_WAVE_SLOPE_SHARE * last_slope
+            )
         ]
 
     def search_back(until: int) -> None:
@@ -422,12 +427,12 @@ def _classify_peaks(
         if position - last_qrs > recovery_gap:
             recover(position)
         height = heights[index]
-        steep = slopes[index] >= 0.5 * last_slope
+        steep = slopes[index] >= T_WAVE_SLOPE_SHARE * last_slope
         since_last = position - last_qrs
         if since_last < pairing and qrs and height > heights[accepted[-1]] and steep:
             retract_last()
             since_last = position - last_qrs
-            steep = slopes[index] >= 0.5 * last_slope
+            steep = slopes[index] >= T_WAVE_SLOPE_SHARE * last_slope
         ceiling = LEVEL_UPDATE_CAP * signal_level
         capped = height if height <= ceiling else ceiling
         if (
