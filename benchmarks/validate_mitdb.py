@@ -13,9 +13,13 @@ Three single-lead detectors run on both leads of every record:
 - ``xqrs``: WFDB's ``wfdb.processing.xqrs_detect``, in mV (the slowest: about 100 of the 120 s).
 
 The primary lead is MLII, or V5 where there is none (records 102 and 104); the second lead
-is the other one. Each detection is scored the EC57 way (``tests.mitdb.score_record``: 150 ms
-matching window, detections in ventricular flutter left out), with the longest silent gap
-(the longest stretch without a detection in which reference beats were missed).
+is the other one. Each detection is scored the EC57 way (``tests.mitdb.score_record``,
+detections in ventricular flutter left out) at two matching windows: EC57's (a detection
+matches a beat at most 150 ms away, as WFDB's bxb matches by default; the window issue 9
+measured its figures with, so its targets are judged there) and a strict one (75 ms either
+way, in the per-record tables, so that a mark off its R wave shows). The longest silent gap
+is the longest stretch without a detection in which reference beats were missed (at the
+strict window).
 
 ``compute_insights`` also runs on each record's two leads: its R peaks are scored the same
 way ("insights (all leads)"), and its heart rate is compared with the one that
@@ -59,7 +63,9 @@ from ecg_analyzer.insights.rhythm import rhythm_from_r_peaks  # noqa: E402
 from ecg_contracts.insights import Insights  # noqa: E402
 
 from tests.mitdb import (  # noqa: E402
+    EC57_MATCH_WINDOW_S,
     MITDB_DIR,
+    STRICT_MATCH_WINDOW_S,
     BeatMatch,
     Record,
     in_samples,
@@ -77,7 +83,6 @@ PRIMARY_MIN_PERCENT = 99.8  # gross Se and +P, primary lead
 PRIMARY_MAX_ERROR_MS = 8.0  # mean |error|, primary lead
 SECOND_MIN_PERCENT = 98.0  # gross Se and +P, second lead
 MAX_SILENT_GAP_S = 2.0  # on any lead
-BXB_MATCH_WINDOW_S = 0.150  # bxb's default: the largest |difference| that still matches
 MAX_HEART_RATE_ERROR_BPM = 2.0  # unless null or with a note
 
 ROLES = ("primary", "second")
@@ -157,10 +162,8 @@ DETECTORS: dict[str, tuple[str, Detector]] = {
 class Score:
     """One detector's result on one lead (or the insights' on a record)."""
 
-    match: BeatMatch
-    # The same detections matched as WFDB's bxb does by default (the EC57 reference
-    # comparator): within 150 ms either way rather than 75 ms.
-    bxb_match: BeatMatch
+    match: BeatMatch  # at the strict matching window
+    ec57_match: BeatMatch  # the same detections at EC57's
     silent_gap_s: float
     gap_with_flagged_s: float  # the silent gap, stretches flagged unusable or unreadable included
     samples: int
@@ -174,12 +177,13 @@ def score(
     seconds: float,
     unusable: tuple[tuple[int, int], ...] = (),
 ) -> Score:
-    """EC57 figures; the silent gap leaves out stretches the analyzer flagged unusable."""
+    """EC57 figures at both windows; the silent gap leaves out stretches the analyzer
+    flagged unusable."""
     match = score_record(detected, record)
     rate = record.sampling_rate_hz
     return Score(
         match=match,
-        bxb_match=score_record(detected, record, tolerance_s=BXB_MATCH_WINDOW_S),
+        ec57_match=score_record(detected, record, tolerance_s=EC57_MATCH_WINDOW_S),
         silent_gap_s=longest_silent_gap_s(detected, record.beat_samples, rate, excluded=unusable),
         gap_with_flagged_s=longest_silent_gap_s(detected, record.beat_samples, rate),
         samples=samples,
@@ -205,8 +209,9 @@ class Gross:
     mega_samples_per_s: float
 
 
-def gross(scores: Sequence[Score]) -> Gross:
-    total = pooled(s.match for s in scores)
+def gross(scores: Sequence[Score], *, ec57: bool = False) -> Gross:
+    """At the strict matching window, or with ``ec57`` at EC57's."""
+    total = pooled(s.ec57_match if ec57 else s.match for s in scores)
     tp, fn, fp = total.true_positives, total.false_negatives, total.false_positives
     seconds = sum(s.seconds for s in scores)
     return Gross(
@@ -289,7 +294,8 @@ def run_detectors(
     for role in ROLES:
         print(f"\n## {ROLE_TITLES[role]}")
         print(
-            "\nEach cell: Se % / +P % / mean abs. error ms / longest silent gap s (ours: "
+            "\nAt the strict matching window (75 ms either way). Each cell: Se % / +P % / "
+            "mean abs. error ms / longest silent gap s (ours: "
             "outside the stretches the insights flag unreadable on the lead; in brackets, "
             "with them, where longer).\n"
         )
@@ -379,7 +385,8 @@ def run_insights(
     """The insights of both leads of every record: their R peaks and heart rate."""
     print("\n## Insights (all leads)\n")
     print(
-        "`compute_insights` on both leads. Beats: Se % / +P % / mean abs. error ms / longest "
+        "`compute_insights` on both leads. Beats, at the strict matching window: Se % / +P % / "
+        "mean abs. error ms / longest "
         "silent gap s outside the stretches flagged unusable. Reference heart rate: `rhythm_from_r_peaks` of the reference beats. "
         f"HR check: within {MAX_HEART_RATE_ERROR_BPM:g} bpm, or null, or with a note.\n"
     )
@@ -438,17 +445,46 @@ def print_gross(
     detectors: Sequence[str],
     insights_scores: list[Score],
     single_lead_scores: dict[str, list[Score]],
-) -> dict[tuple[str, str], Gross]:
+) -> tuple[dict[tuple[str, str], Gross], dict[tuple[str, str], Gross]]:
+    """Print the gross figures; return them at EC57's matching window and at the strict one."""
     print("\n## Gross\n")
     print(
         "Se and +P from the sums of TP, FN and FP over the records; mean abs. error weighted "
-        f"by TP; worst gap: outside the stretches flagged unusable (insights) or unreadable on the "
-        "lead (ours), and with them; long gaps: records with a silent gap over "
-        f"{MAX_SILENT_GAP_S:g} s outside them; speed: "
-        "samples / wall time of the detector calls (insights: the leads' samples / "
-        "`compute_insights` time), one thread. Insights on one lead alone: "
-        "`compute_insights` given only that lead, as from a one-lead device; the beats it "
-        "leaves out in the stretches it flags unusable count as missed (its gaps do not).\n"
+        "by TP. Insights on one lead alone: `compute_insights` given only that lead, as from a "
+        "one-lead device; the beats it leaves out in the stretches it flags unusable count as "
+        "missed (its gaps do not).\n"
+    )
+    # Every row's scores, in the order the rows are printed.
+    rows: dict[tuple[str, str], list[Score]] = {
+        (detector, role): results[detector, role] for detector in detectors for role in ROLES
+    }
+    rows[INSIGHTS, "all"] = insights_scores
+    for role in ROLES:
+        rows[INSIGHTS, f"{role} alone"] = single_lead_scores[role]
+    ec57 = {row: gross(scores, ec57=True) for row, scores in rows.items()}
+    strict = {row: gross(scores) for row, scores in rows.items()}
+    print(
+        f"At EC57's matching window ({EC57_MATCH_WINDOW_S * 1e3:g} ms either way, as WFDB's "
+        "`bxb` by default; issue 9 measured with it, and the targets are judged on it):\n"
+    )
+    print_table(["detector", "lead", "records", "Se %", "+P %", "mean abs. error ms"])
+    for (detector, role), figure in ec57.items():
+        print_row(
+            [
+                DETECTORS[detector][0] if detector in DETECTORS else INSIGHTS,
+                role,
+                str(figure.records),
+                f"{figure.sensitivity_percent:.3f}",
+                f"{figure.positive_predictivity_percent:.3f}",
+                f"{figure.mean_absolute_error_ms:.2f}",
+            ]
+        )
+    print(
+        f"\nAt the strict matching window ({STRICT_MATCH_WINDOW_S * 1e3:g} ms either way, as "
+        "in the tables above); worst gap: outside the stretches flagged unusable (insights) or "
+        "unreadable on the lead (ours), and with them; long gaps: records with a silent gap "
+        f"over {MAX_SILENT_GAP_S:g} s outside them; speed: samples / wall time of the detector "
+        "calls (insights: the leads' samples / `compute_insights` time), one thread:\n"
     )
     print_table(
         [
@@ -464,15 +500,7 @@ def print_gross(
             "M samples/s",
         ]
     )
-    # Every row's scores, in the order the rows are printed.
-    rows: dict[tuple[str, str], list[Score]] = {
-        (detector, role): results[detector, role] for detector in detectors for role in ROLES
-    }
-    rows[INSIGHTS, "all"] = insights_scores
-    for role in ROLES:
-        rows[INSIGHTS, f"{role} alone"] = single_lead_scores[role]
-    figures = {row: gross(scores) for row, scores in rows.items()}
-    for (detector, role), figure in figures.items():
+    for (detector, role), figure in strict.items():
         print_row(
             [
                 DETECTORS[detector][0] if detector in DETECTORS else INSIGHTS,
@@ -487,34 +515,23 @@ def print_gross(
                 f"{figure.mega_samples_per_s:.2f}",
             ]
         )
-    print(
-        "\nThe same detections matched within 150 ms either way, as WFDB's `bxb` (the EC57 "
-        "reference comparator) does by default, for comparison with published figures; "
-        "the tables above and the targets use 75 ms either way.\n"
-    )
-    print_table(["detector", "lead", "Se % at ±150 ms", "+P % at ±150 ms"])
-    for (detector, role), scores in rows.items():
-        wide = pooled(result.bxb_match for result in scores)
-        print_row(
-            [
-                DETECTORS[detector][0] if detector in DETECTORS else INSIGHTS,
-                role,
-                f"{100 * wide.sensitivity:.3f}",
-                f"{100 * wide.positive_predictivity:.3f}",
-            ]
-        )
-    return figures
+    return ec57, strict
 
 
 def print_targets(
     figures: dict[tuple[str, str], Gross],
+    strict: dict[tuple[str, str], Gross],
     detectors: Sequence[str],
     heart_rate_checks: list[HeartRateCheck],
 ) -> None:
+    """The issue's bars on ``figures`` (EC57's window), each beside its ``strict`` figure."""
     print("\n## Targets\n")
     print(
         "The issue's targets apply to `ours` and the insights; the other detectors are "
-        "measured against the same bars for comparison.\n"
+        "measured against the same bars for comparison. Se, +P and error are judged at EC57's "
+        f"matching window ({EC57_MATCH_WINDOW_S * 1e3:g} ms either way), the one the issue "
+        f"measured with; in brackets, the same figure at the strict window "
+        f"({STRICT_MATCH_WINDOW_S * 1e3:g} ms either way), not judged.\n"
     )
     print_table(["target", *(DETECTORS[d][0] for d in detectors)])
 
@@ -525,41 +542,33 @@ def print_targets(
             cells.append(f"{text} {verdict(passed)}")
         print_row([label, *cells])
 
-    def at_least(role: str, attribute: str, bar: float) -> Callable[[str], tuple[str, bool]]:
+    def judged(
+        role: str, attribute: str, bar: float, *, at_most: bool = False
+    ) -> Callable[[str], tuple[str, bool]]:
         def value(detector: str) -> tuple[str, bool]:
             figure: float = getattr(figures[detector, role], attribute)
-            return f"{figure:.3f}", figure >= bar
+            beside: float = getattr(strict[detector, role], attribute)
+            passed = figure <= bar if at_most else figure >= bar
+            return f"{figure:.3f} ({beside:.3f})", passed
 
         return value
 
-    row(
-        f"primary lead gross Se >= {PRIMARY_MIN_PERCENT:g} %",
-        at_least("primary", "sensitivity_percent", PRIMARY_MIN_PERCENT),
-    )
-    row(
-        f"primary lead gross +P >= {PRIMARY_MIN_PERCENT:g} %",
-        at_least("primary", "positive_predictivity_percent", PRIMARY_MIN_PERCENT),
-    )
-    row(
-        f"primary lead mean abs. error <= {PRIMARY_MAX_ERROR_MS:g} ms",
-        lambda d: (
-            f"{figures[d, 'primary'].mean_absolute_error_ms:.2f}",
-            figures[d, "primary"].mean_absolute_error_ms <= PRIMARY_MAX_ERROR_MS,
-        ),
-    )
-    row(
-        f"second lead gross Se >= {SECOND_MIN_PERCENT:g} %",
-        at_least("second", "sensitivity_percent", SECOND_MIN_PERCENT),
-    )
-    row(
-        f"second lead gross +P >= {SECOND_MIN_PERCENT:g} %",
-        at_least("second", "positive_predictivity_percent", SECOND_MIN_PERCENT),
-    )
+    for role, bar in (("primary", PRIMARY_MIN_PERCENT), ("second", SECOND_MIN_PERCENT)):
+        for label, attribute in (
+            ("Se", "sensitivity_percent"),
+            ("+P", "positive_predictivity_percent"),
+        ):
+            row(f"{role} lead gross {label} >= {bar:g} %", judged(role, attribute, bar))
+        if role == "primary":
+            row(
+                f"primary lead mean abs. error <= {PRIMARY_MAX_ERROR_MS:g} ms",
+                judged("primary", "mean_absolute_error_ms", PRIMARY_MAX_ERROR_MS, at_most=True),
+            )
     row(
         f"no silent gap > {MAX_SILENT_GAP_S:g} s on any lead (leads with one, of 2 per record)",
         lambda d: (
-            str(sum(figures[d, role].records_with_long_gap for role in ROLES)),
-            all(figures[d, role].records_with_long_gap == 0 for role in ROLES),
+            str(sum(strict[d, role].records_with_long_gap for role in ROLES)),
+            all(strict[d, role].records_with_long_gap == 0 for role in ROLES),
         ),
     )
     # The analyzer's own output on the same bars: what a one-lead device gets back for each
@@ -571,15 +580,18 @@ def print_targets(
         ("all leads", "all", PRIMARY_MIN_PERCENT),
     ):
         figure = figures[INSIGHTS, role]
+        beside = strict[INSIGHTS, role]
         print(
             f"\nInsights, {label}: Se {figure.sensitivity_percent:.3f} % "
-            f"{verdict(figure.sensitivity_percent >= bar)}, +P "
+            f"{verdict(figure.sensitivity_percent >= bar)} "
+            f"({beside.sensitivity_percent:.3f}), +P "
             f"{figure.positive_predictivity_percent:.3f} % "
-            f"{verdict(figure.positive_predictivity_percent >= bar)} (bar {bar:g} %)",
+            f"{verdict(figure.positive_predictivity_percent >= bar)} "
+            f"({beside.positive_predictivity_percent:.3f}) (bar {bar:g} %)",
             end="",
         )
     print()
-    insights = figures[INSIGHTS, "all"]
+    insights = strict[INSIGHTS, "all"]
     failed = [check.record for check in heart_rate_checks if not check.passed]
     print(
         f"\nInsights: no silent gap > {MAX_SILENT_GAP_S:g} s in the R peaks: "
@@ -647,8 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     insights_scores, heart_rate_checks = run_insights(names, records, both_leads)
     single_lead_scores = run_single_lead_insights(names, records)
-    figures = print_gross(results, detectors, insights_scores, single_lead_scores)
-    print_targets(figures, detectors, heart_rate_checks)
+    figures, strict = print_gross(results, detectors, insights_scores, single_lead_scores)
+    print_targets(figures, strict, detectors, heart_rate_checks)
     print(f"\nTotal run time {time.perf_counter() - STARTED:.1f} s (imports included)")
     return 0
 

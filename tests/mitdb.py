@@ -2,7 +2,8 @@
 
 Reads format 212 signals and MIT-format annotation files, enough to score the QRS
 detector against the reference beats without the ``wfdb`` package, and scores detections
-the way ANSI/AAMI EC57 does (150 ms matching window, ventricular flutter left out).
+the way ANSI/AAMI EC57 does (ventricular flutter left out), with EC57's matching window or
+a stricter one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ import numpy.typing as npt
 from ecg_contracts.insights import Stretch
 
 MITDB_DIR = Path(__file__).parent / "data" / "mitdb"
+
+# EC57's matching window, as WFDB's bxb applies it by default: a detection matches a
+# reference beat at most 150 ms away, either way. Issue 9 measured its figures with it: the
+# detector it measured marks record 102's paced beats a median 81 ms from the annotations,
+# and 102 scores 100 % Se at this window but 46 % at the strict one.
+EC57_MATCH_WINDOW_S = 0.150
+# Half of it, either way: a beat matches only when marked near its annotated fiducial.
+STRICT_MATCH_WINDOW_S = 0.075
 
 # MIT annotation codes of beats: N L R B A a J S V r F e j n E / f Q ?
 BEAT_CODES: dict[int, str] = {
@@ -201,7 +210,7 @@ def match_beats(
     detected: npt.NDArray[np.integer],
     reference: npt.NDArray[np.integer],
     sampling_rate_hz: float,
-    tolerance_s: float = 0.075,
+    tolerance_s: float = STRICT_MATCH_WINDOW_S,
 ) -> BeatMatch:
     """Pair each reference beat with at most one detection within +-``tolerance_s``.
 
@@ -243,9 +252,10 @@ def outside(
 
 
 def score_record(
-    detected: npt.NDArray[np.integer], record: Record, tolerance_s: float = 0.075
+    detected: npt.NDArray[np.integer], record: Record, tolerance_s: float = STRICT_MATCH_WINDOW_S
 ) -> BeatMatch:
-    """EC57 beat-by-beat comparison: detections inside ventricular flutter are left out."""
+    """EC57 beat-by-beat comparison, detections inside ventricular flutter left out; at
+    the strict matching window unless told EC57's."""
     return match_beats(
         outside(detected, record.flutter),
         record.beat_samples,
@@ -268,7 +278,7 @@ def longest_silent_gap_s(
     detected: npt.NDArray[np.integer],
     reference: npt.NDArray[np.integer],
     sampling_rate_hz: float,
-    tolerance_s: float = 0.075,
+    tolerance_s: float = STRICT_MATCH_WINDOW_S,
     excluded: tuple[tuple[int, int], ...] = (),
 ) -> float:
     """The longest stretch without a detection in which reference beats went undetected.

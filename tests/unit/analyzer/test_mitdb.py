@@ -13,6 +13,7 @@ from ecg_analyzer.insights.rhythm import rhythm_from_r_peaks
 from ecg_contracts.insights import Insights
 
 from tests.mitdb import (
+    EC57_MATCH_WINDOW_S,
     BeatMatch,
     Record,
     decode_format_212,
@@ -144,8 +145,36 @@ def test_the_25_records_are_there() -> None:
     assert len(record_names()) == 25
 
 
+def test_primary_lead_meets_the_targets_at_ec57s_matching_window(
+    all_records: list[RecordResult],
+) -> None:
+    """Issue 9's bars, at the window it measured with: Se and +P 99.8 %, error 8 ms."""
+    se, ppv, error = gross(
+        [
+            score_record(r.primary_peaks, r.record, tolerance_s=EC57_MATCH_WINDOW_S)
+            for r in all_records
+        ]
+    )
+    assert se >= 0.998, se
+    assert ppv >= 0.998, ppv
+    assert error <= 0.008, error
+
+
+def test_second_lead_meets_the_targets_at_ec57s_matching_window(
+    all_records: list[RecordResult],
+) -> None:
+    se, ppv, _ = gross(
+        [
+            score_record(r.second_peaks, r.record, tolerance_s=EC57_MATCH_WINDOW_S)
+            for r in all_records
+        ]
+    )
+    assert se >= 0.98, se
+    assert ppv >= 0.98, ppv
+
+
 def test_primary_lead_gross(all_records: list[RecordResult]) -> None:
-    """Over 99.72 % Se since an irregular lead's bands vote (99.70 % before: 203 MLII's
+    """At the strict window, over 99.72 % Se since an irregular lead's bands vote (99.70 % before: 203 MLII's
     small beats among large ectopic ones), over 99.8 % +P since no two R waves are within
     250 ms (99.78 % before)."""
     se, ppv, error = gross([score_record(r.primary_peaks, r.record) for r in all_records])
@@ -178,7 +207,8 @@ def test_paced_beats_are_found_at_their_spike_on_both_leads(
 
 def test_insights_gross(all_records: list[RecordResult]) -> None:
     """All leads fused, the leads voting where one is unsure: more sensitive and predictive
-    than the primary lead alone (99.70 / 99.78 %), and as well placed."""
+    than the primary lead alone (99.70 / 99.78 %), and as well placed; the targets met at
+    EC57's window."""
     peaks = [np.asarray(r.insights.r_peaks or [], dtype=np.int64) for r in all_records]
     se, ppv, error = gross(
         [score_record(p, r.record) for p, r in zip(peaks, all_records, strict=True)]
@@ -186,6 +216,15 @@ def test_insights_gross(all_records: list[RecordResult]) -> None:
     assert se >= 0.9972, se
     assert ppv >= 0.9980, ppv
     assert error <= 0.0045, error
+    se, ppv, error = gross(
+        [
+            score_record(p, r.record, tolerance_s=EC57_MATCH_WINDOW_S)
+            for p, r in zip(peaks, all_records, strict=True)
+        ]
+    )
+    assert se >= 0.998, se
+    assert ppv >= 0.998, ppv
+    assert error <= 0.008, error
 
 
 @pytest.fixture(scope="module")
