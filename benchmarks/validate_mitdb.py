@@ -440,6 +440,19 @@ def verdict(passed: bool) -> str:
     return "PASS" if passed else "**FAIL**"
 
 
+def accuracy_cells(row: tuple[str, str], figure: Gross) -> list[str]:
+    """A gross row's detector, lead, records, Se, +P and mean error, as both tables show them."""
+    detector, role = row
+    return [
+        DETECTORS[detector][0] if detector in DETECTORS else INSIGHTS,
+        role,
+        str(figure.records),
+        f"{figure.sensitivity_percent:.3f}",
+        f"{figure.positive_predictivity_percent:.3f}",
+        f"{figure.mean_absolute_error_ms:.2f}",
+    ]
+
+
 def print_gross(
     results: dict[tuple[str, str], list[Score]],
     detectors: Sequence[str],
@@ -468,17 +481,8 @@ def print_gross(
         "`bxb` by default; issue 9 measured with it, and the targets are judged on it):\n"
     )
     print_table(["detector", "lead", "records", "Se %", "+P %", "mean abs. error ms"])
-    for (detector, role), figure in ec57.items():
-        print_row(
-            [
-                DETECTORS[detector][0] if detector in DETECTORS else INSIGHTS,
-                role,
-                str(figure.records),
-                f"{figure.sensitivity_percent:.3f}",
-                f"{figure.positive_predictivity_percent:.3f}",
-                f"{figure.mean_absolute_error_ms:.2f}",
-            ]
-        )
+    for row, figure in ec57.items():
+        print_row(accuracy_cells(row, figure))
     print(
         f"\nAt the strict matching window ({STRICT_MATCH_WINDOW_S * 1e3:g} ms either way, as "
         "in the tables above); worst gap: outside the stretches flagged unusable (insights) or "
@@ -500,15 +504,10 @@ def print_gross(
             "M samples/s",
         ]
     )
-    for (detector, role), figure in strict.items():
+    for row, figure in strict.items():
         print_row(
             [
-                DETECTORS[detector][0] if detector in DETECTORS else INSIGHTS,
-                role,
-                str(figure.records),
-                f"{figure.sensitivity_percent:.3f}",
-                f"{figure.positive_predictivity_percent:.3f}",
-                f"{figure.mean_absolute_error_ms:.2f}",
+                *accuracy_cells(row, figure),
                 f"{figure.worst_gap_s:.1f}",
                 f"{figure.worst_gap_with_flagged_s:.1f}",
                 str(figure.records_with_long_gap),
